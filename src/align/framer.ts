@@ -1,0 +1,192 @@
+/**
+ * The align stage: cuts every stream into frames [t, t+hop) on the common clock.
+ *
+ * A frame is emitted once the watermark (the earliest "latest timestamp" among live
+ * signal streams) has passed its end. A stream silent for longer than `maxLateness`
+ * no longer holds the watermark back; its absence is explicit in the frame
+ * (present = false), never silently zero-filled.
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { ChannelInfo, Chunk, GapEvent, StreamId } from '../types.ts';
+import { localClock } from '../util/clock.ts';
+
+export interface FrameStream {
+  present: boolean;
+  srate: number;
+  channels: ChannelInfo[];
+  /** The last `windowSamples` samples ending at the frame end (samples × channels). */
+  window: Float32Array;
+  windowSamples: number;
+  /** Samples of this stream whose timestamps fall inside [tStart, tEnd). */
+  newSamples: number;
+  /** Gaps of this stream that overlap the frame. */
+  gaps: GapEvent[];
+}
+
+export interface FrameMarker {
+  stream: StreamId;
+  t: number;
+  value: string;
+}
+
+export interface Frame {
+  seq: number;
+  tStart: number;
+  tEnd: number;
+  streams: Map<StreamId, FrameStream>;
+  markers: FrameMarker[];
+  /** Local time at which the last sample of this frame reached the inlet (for latency). */
+  arrivedAt: number;
+}
+
+export interface FramerOptions {
+  /** Frame hop in seconds (default 0.08 = 12.5 Hz). */
+  hop?: number;
+  /** Analysis window per stream, seconds ending at the frame end (default 1.0). */
+  window?: number;
+  /** Seconds (wall clock) a stream may fall silent before frames go on without it. */
+  maxLateness?: number;
+}
+
+interface Ring {
+  srate: number;
+  channels: ChannelInfo[];
+  C: number;
+  cap: number;
+  data: Float32Array;
+  ts: Float64Array;
+  arrived: Float64Array;
+  head: number; // total samples ever written
+  lastTs: number;
+  lastArrival: number; // local time of the last chunk
+  gaps: GapEvent[];
+}
+
+export class Framer {
+  private readonly hop: number;
+  private readonly win: number;
+  private readonly maxLateness: number;
+  private readonly rings = new Map<StreamId, Ring>();
+  private markers: FrameMarker[] = [];
+  private next: number | undefined;
+  private seq = 0;
+
+  constructor(opts: FramerOptions = {}) {
+    this.hop = opts.hop ?? 0.08;
+    this.win = opts.window ?? 1.0;
+    this.maxLateness = opts.maxLateness ?? 0.5;
+    if (!(this.hop > 0)) throw new Error(`frame hop must be > 0, got ${this.hop}`);
+  }
+
+  private ring(id: StreamId, srate: number, channels: ChannelInfo[]): Ring {
+    let r = this.rings.get(id);
+    if (!r || r.C !== channels.length || r.srate !== srate) {
+      const cap = Math.max(16, Math.ceil((this.win + this.maxLateness + 2 * this.hop + 1) * srate));
+      r = {
+        srate, channels, C: channels.length, cap,
+        data: new Float32Array(cap * channels.length),
+        ts: new Float64Array(cap), arrived: new Float64Array(cap),
+        head: 0, lastTs: -Infinity, lastArrival: localClock(), gaps: [],
+      };
+      this.rings.set(id, r);
+    }
+    return r;
+  }
+
+  /** Feed one chunk; returns the frames it completes. `arrivedAt` defaults to now. */
+  push(c: Chunk, arrivedAt = localClock()): Frame[] {
+    if (c.kind === 'signal') {
+      if (c.srate <= 0 || c.channels.length === 0) return [];
+      const r = this.ring(c.stream, c.srate, c.channels);
+      const n = c.timestamps.length;
+      for (let i = 0; i < n; i++) {
+        const slot = r.head % r.cap;
+        r.data.set(c.data.subarray(i * r.C, (i + 1) * r.C), slot * r.C);
+        r.ts[slot] = c.timestamps[i]!;
+        r.arrived[slot] = arrivedAt;
+        r.head++;
+      }
+      if (n) r.lastTs = c.timestamps[n - 1]!;
+      r.lastArrival = arrivedAt;
+      if (this.next === undefined && n) this.next = Math.floor(c.timestamps[0]! / this.hop) * this.hop + this.hop;
+    } else if (c.kind === 'marker') {
+      for (let i = 0; i < c.markers.length; i++) this.markers.push({ stream: c.stream, t: c.timestamps[i]!, value: c.markers[i]! });
+    } else if (c.kind === 'gap') {
+      this.rings.get(c.stream)?.gaps.push(c);
+    }
+    return this.drain(localClock());
+  }
+
+  /** Emit frames whose end has passed the watermark (call periodically too, for silent streams). */
+  drain(now = localClock()): Frame[] {
+    const out: Frame[] = [];
+    if (this.next === undefined) return out;
+    for (;;) {
+      const end: number = this.next;
+      let watermark = Infinity;
+      let any = false;
+      for (const r of this.rings.values()) {
+        if (now - r.lastArrival > this.maxLateness) continue;
+        any = true;
+        watermark = Math.min(watermark, r.lastTs);
+      }
+      if (!any || watermark < end) break;
+      out.push(this.cut(end - this.hop, end, now));
+      this.next = end + this.hop;
+    }
+    return out;
+  }
+
+  private cut(tStart: number, tEnd: number, now: number): Frame {
+    const streams = new Map<StreamId, FrameStream>();
+    let arrivedAt = -Infinity;
+    for (const [id, r] of this.rings) {
+      const live = now - r.lastArrival <= this.maxLateness;
+      const W = Math.round(this.win * r.srate);
+      const window = new Float32Array(W * r.C);
+      // Newest sample with t < tEnd, walking back from the head.
+      let idx = r.head - 1;
+      const oldest = Math.max(0, r.head - r.cap);
+      while (idx >= oldest && r.ts[idx % r.cap]! >= tEnd) idx--;
+      let newSamples = 0;
+      let filled = 0;
+      for (let k = idx; k >= oldest && filled < W; k--, filled++) {
+        const slot = k % r.cap;
+        window.set(r.data.subarray(slot * r.C, (slot + 1) * r.C), (W - 1 - filled) * r.C);
+        if (r.ts[slot]! >= tStart) {
+          newSamples++;
+          arrivedAt = Math.max(arrivedAt, r.arrived[slot]!);
+        }
+      }
+      const gaps = r.gaps.filter((g) => g.tEnd >= tStart - 1 / r.srate && g.tStart < tEnd);
+      r.gaps = r.gaps.filter((g) => g.tEnd >= tEnd);
+      streams.set(id, { present: live && newSamples > 0, srate: r.srate, channels: r.channels, window, windowSamples: W, newSamples, gaps });
+    }
+    const markers = this.markers.filter((m) => m.t < tEnd);
+    this.markers = this.markers.filter((m) => m.t >= tEnd);
+    return { seq: this.seq++, tStart, tEnd, streams, markers, arrivedAt: Number.isFinite(arrivedAt) ? arrivedAt : now };
+  }
+}
+
+/** RxJS operator form: chunks in, frames out (also ticks so silent streams don't stall it). */
+export function frames(opts: FramerOptions = {}): OperatorFunction<Chunk, Frame> {
+  return (source) =>
+    new Observable<Frame>((sub) => {
+      const f = new Framer(opts);
+      const tick = setInterval(() => {
+        for (const fr of f.drain()) sub.next(fr);
+      }, Math.max(10, (opts.hop ?? 0.08) * 500));
+      const s = source.subscribe({
+        next: (c) => {
+          const arrived = c.kind === 'signal' && c.arrivedAt !== undefined ? c.arrivedAt : undefined;
+          for (const fr of f.push(c, arrived)) sub.next(fr);
+        },
+        error: (e) => sub.error(e),
+        complete: () => sub.complete(),
+      });
+      return () => {
+        clearInterval(tick);
+        s.unsubscribe();
+      };
+    });
+}
