@@ -4,4 +4,4 @@ export { type StreamDescription, type StreamSpec, createInfo, validateSpec } fro
 export { StreamOutlet, type NumericArray } from './outlet.ts';
 export { StreamInlet, LslError, type Pulled } from './inlet.ts';
 export { resolveStreams, ContinuousResolver, predicate, type StreamQuery } from './resolve.ts';
-export { lslSource, inletSource, streamIdOf, type LslSourceOptions } from './source.ts';
+export { lslSource, inletSource, streamIdOf, closeAllInlets, type LslSourceOptions } from './source.ts';

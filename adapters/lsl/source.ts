@@ -7,7 +7,8 @@
  * (or the worker) reconnects, and the hole becomes one explicit GapEvent.
  */
 import { Observable } from 'rxjs';
-import type { Chunk, GapEvent, SignalChunk, StreamId, StreamMeta } from '../../src/types.ts';
+import type { Chunk, SignalChunk, StreamId, StreamMeta } from '../../src/types.ts';
+import { StreamMonitor } from '../../src/acquire/continuity.ts';
 import { logger } from '../../src/log.ts';
 import { spawnTsWorker } from '../../src/util/worker.ts';
 import type { InletWorkerConfig, InletWorkerMessage } from './inlet-worker.ts';
@@ -32,87 +33,23 @@ export interface LslSourceOptions {
   continuityTolerance?: number;
   /** Relative mismatch between measured and nominal rate that triggers a warning. */
   rateTolerance?: number;
+  /** Told when a stream is lost and when it is back (besides the log lines). */
+  onStatus?: (e: { stream: StreamId; state: 'lost' | 'resumed' | 'opened' }) => void;
+}
+
+const liveWorkers = new Set<Promise<void>>();
+
+/**
+ * Wait until every inlet worker has stopped (after unsubscribing). Call before
+ * process.exit so no thread is inside liblsl when the process goes away.
+ */
+export async function closeAllInlets(): Promise<void> {
+  await Promise.all([...liveWorkers]);
 }
 
 /** Stable id for a stream: survives reconnection when the source sets a source_id. */
 export function streamIdOf(m: Pick<StreamMeta, 'name' | 'sourceId' | 'uid'>): StreamId {
   return `${m.name}#${m.sourceId || m.uid.slice(0, 8)}`;
-}
-
-/** Tracks continuity, NaNs and effective rate for one stream. */
-class StreamMonitor {
-  private lastTs: number | undefined;
-  private rateT0 = 0;
-  private rateN = 0;
-  private warnedRate = false;
-  private nanWarnedAt = -Infinity;
-  nanCount = 0;
-  constructor(
-    private readonly id: StreamId,
-    private readonly srate: number,
-    private readonly tol: number,
-    private readonly rateTol: number,
-  ) {}
-
-  /** Gaps found in this block of timestamps (including the boundary with the previous block). */
-  gaps(ts: Float64Array, lostBefore: boolean): GapEvent[] {
-    const out: GapEvent[] = [];
-    if (this.srate <= 0 || ts.length === 0) {
-      if (ts.length) this.lastTs = ts[ts.length - 1];
-      return out;
-    }
-    const period = 1 / this.srate;
-    let prev = this.lastTs;
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i]!;
-      if (prev !== undefined && t - prev > period + this.tol) {
-        const missing = Math.max(1, Math.round((t - prev) * this.srate) - 1);
-        out.push({
-          kind: 'gap',
-          stream: this.id,
-          tStart: prev + period,
-          tEnd: t - period,
-          missingSamples: missing,
-          reason: lostBefore && out.length === 0 ? 'stream-lost' : 'discontinuity',
-        });
-      }
-      prev = t;
-    }
-    this.lastTs = prev;
-    return out;
-  }
-
-  /** Arrival-rate check: warns once when the stream delivers at a rate far from its nominal one. */
-  arrived(samples: number, at: number, reset: boolean): void {
-    if (this.srate <= 0) return;
-    if (reset || this.rateN === 0) {
-      this.rateT0 = at;
-      this.rateN = reset ? 0 : samples;
-      if (!reset) return;
-    }
-    this.rateN += samples;
-    const span = at - this.rateT0;
-    if (span >= 5) {
-      const measured = (this.rateN - samples) / span;
-      if (!this.warnedRate && Math.abs(measured - this.srate) / this.srate > this.rateTol) {
-        this.warnedRate = true;
-        log.warn({ stream: this.id, nominal: this.srate, measured: +measured.toFixed(2) }, 'stream delivers at a rate different from its nominal rate');
-      }
-      this.rateT0 = at;
-      this.rateN = samples;
-    }
-  }
-
-  nans(data: Float32Array, at: number): void {
-    let n = 0;
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) n++;
-    if (n === 0) return;
-    this.nanCount += n;
-    if (at - this.nanWarnedAt > 5) {
-      this.nanWarnedAt = at;
-      log.warn({ stream: this.id, nonFinite: n, total: this.nanCount }, 'stream contains NaN/Inf samples (kept in the recording, repaired downstream)');
-    }
-  }
 }
 
 /**
@@ -142,6 +79,9 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
       timeCorrectionEvery: opts.timeCorrectionEvery ?? 5,
     };
     const worker = spawnTsWorker(new URL('./inlet-worker.ts', import.meta.url), { workerData: cfg });
+    const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+    liveWorkers.add(exited);
+    void exited.then(() => liveWorkers.delete(exited));
     let current = meta;
     const monitor = () =>
       new StreamMonitor(id, current.srate, opts.continuityTolerance ?? Math.max(0.5 / Math.max(current.srate, 1), 0.002), opts.rateTolerance ?? 0.1);
@@ -154,6 +94,7 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
           current = m.meta;
           log.info({ stream: id, name: m.meta.name, channels: m.meta.channelCount, srate: m.meta.srate, format: m.meta.format, reopened }, 'stream opened');
           sub.next({ kind: 'stream', stream: id, meta: m.meta });
+          opts.onStatus?.({ stream: id, state: 'opened' });
           return;
         }
         case 'offset':
@@ -161,10 +102,12 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
           return;
         case 'stall':
           lost = true;
-          log.warn({ stream: id, silentFor: 'stallAfter', lastDataAt: m.lastDataAt }, 'stream lost: no samples; waiting for it to come back');
+          log.warn({ stream: id, lastDataAt: m.lastDataAt }, 'stream lost: no samples; waiting for it to come back');
+          opts.onStatus?.({ stream: id, state: 'lost' });
           return;
         case 'resume':
           log.info({ stream: id }, 'stream is back');
+          opts.onStatus?.({ stream: id, state: 'resumed' });
           return;
         case 'error':
           log.error({ stream: id, err: m.message, fatal: m.fatal }, 'inlet error');

@@ -81,7 +81,7 @@ export class Framer {
   private ring(id: StreamId, srate: number, channels: ChannelInfo[]): Ring {
     let r = this.rings.get(id);
     if (!r || r.C !== channels.length || r.srate !== srate) {
-      const cap = Math.max(16, Math.ceil((this.win + this.maxLateness + 2 * this.hop + 1) * srate));
+      const cap = Math.max(16, Math.ceil((this.win + Math.min(this.maxLateness, 10) + 2 * this.hop + 1) * srate));
       r = {
         srate, channels, C: channels.length, cap,
         data: new Float32Array(cap * channels.length),

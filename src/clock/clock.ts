@@ -62,7 +62,7 @@ export class ClockCorrector {
         return [c];
       case 'clock': {
         const s = this.streams.get(c.stream) ?? this.get(c.stream, 0);
-        if (this.opts.offsets !== false && s.offsets.add(c.offset)) {
+        if (this.opts.offsets !== false && s.offsets.add(c.offset, c.collectedAt)) {
           log.warn({ stream: c.stream, offset: c.offset }, 'clock offset jumped: remote clock reset');
           s.dejitter?.reset();
         }
@@ -71,7 +71,7 @@ export class ClockCorrector {
       case 'gap': {
         const s = this.streams.get(c.stream);
         s?.dejitter?.skip(c.missingSamples);
-        const off = this.opts.offsets === false ? 0 : (s?.offsets.value ?? 0);
+        const off = this.opts.offsets === false || !s ? 0 : s.offsets.at(c.tStart);
         return [{ ...c, tStart: c.tStart + off, tEnd: c.tEnd + off }];
       }
       case 'marker':
@@ -89,8 +89,7 @@ export class ClockCorrector {
         }
         if (raw.length) s.lastRaw = raw[raw.length - 1]!;
         const ts = new Float64Array(raw);
-        const off = this.opts.offsets === false ? 0 : s.offsets.value;
-        if (off !== 0) for (let i = 0; i < ts.length; i++) ts[i]! += off;
+        if (this.opts.offsets !== false) for (let i = 0; i < ts.length; i++) ts[i]! += s.offsets.at(ts[i]!);
         if (s.dejitter) s.dejitter.process(ts);
         if (this.opts.monotonize !== false) monotonize(ts, s.lastOut);
         if (ts.length) s.lastOut = ts[ts.length - 1]!;

@@ -6,17 +6,24 @@
  */
 export class OffsetTracker {
   private readonly history: number[] = [];
-  private current: number | undefined;
+  /** Offset in force from each measurement's collection time on (ascending). */
+  private readonly steps: { from: number; offset: number }[] = [];
 
   constructor(
     private readonly window = 5,
     private readonly resetThreshold = 1.0,
   ) {}
 
-  /** Add a measurement; returns true when it shows a clock reset. */
-  add(offset: number): boolean {
+  /**
+   * Add a measurement taken at local time `collectedAt`; returns true when it shows a
+   * clock reset. The smoothed offset applies to samples from `collectedAt` on, so the
+   * correction depends only on the recorded data, never on when chunks arrived (live
+   * and replay agree).
+   */
+  add(offset: number, collectedAt = Infinity): boolean {
     let reset = false;
-    if (this.current !== undefined && Math.abs(offset - this.current) > this.resetThreshold) {
+    const current = this.value;
+    if (this.steps.length && Math.abs(offset - current) > this.resetThreshold) {
       this.history.length = 0;
       reset = true;
     }
@@ -24,13 +31,27 @@ export class OffsetTracker {
     if (this.history.length > this.window) this.history.shift();
     const s = [...this.history].sort((a, b) => a - b);
     const m = s.length >> 1;
-    this.current = s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    const v = s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    this.steps.push({ from: Number.isFinite(collectedAt) ? collectedAt : -Infinity, offset: v });
+    // Only the recent past is ever looked up.
+    if (this.steps.length > 64) this.steps.splice(0, this.steps.length - 64);
     return reset;
   }
 
-  /** The offset to apply now (0 before any measurement). */
+  /** The latest smoothed offset (0 before any measurement). */
   get value(): number {
-    return this.current ?? 0;
+    return this.steps.length ? this.steps[this.steps.length - 1]!.offset : 0;
+  }
+
+  /**
+   * Offset for a sample with raw timestamp `t`: the step in force at its local time.
+   * The first measurement also covers samples before it.
+   */
+  at(t: number): number {
+    const st = this.steps;
+    if (st.length === 0) return 0;
+    for (let i = st.length - 1; i > 0; i--) if (t + st[i]!.offset >= st[i]!.from) return st[i]!.offset;
+    return st[0]!.offset;
   }
 }
 

@@ -50,8 +50,8 @@ for (const fmt of FORMATS) {
       const ts = chunks.flatMap((c) => [...c.timestamps]);
       assert.equal(ts.length, N);
       for (let i = 0; i < N; i++) assert.equal(ts[i], stamp(i), `timestamp ${i}`);
-      const vals: (number | string)[] = chunks.flatMap((c) =>
-        c.kind === 'marker' ? (c.values ?? c.markers) : [...(c.raw ?? c.data)],
+      const vals: (number | string)[] = chunks.flatMap((c): (number | string)[] =>
+        c.kind === 'marker' ? (c.values ?? c.markers) : Array.from(c.raw ?? c.data),
       );
       assert.equal(vals.length, N * C);
       for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) assert.equal(vals[i * C + c], expected(fmt, i, c), `sample ${i} ch ${c}`);

@@ -1,0 +1,1 @@
+export { StreamMonitor } from './continuity.ts';

@@ -1,0 +1,74 @@
+/**
+ * The `neurox` command line. Each subcommand lives in its own module and is loaded
+ * only when used, so `neurox --help` stays fast.
+ */
+import { logger } from '../log.ts';
+import { UsageError } from './args.ts';
+
+const log = logger('cli');
+
+interface Command {
+  summary: string;
+  run: (argv: string[]) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: 'simulator + runtime together on the embedded default (what `npm start` runs)',
+    run: async (a) => (await import('./start.ts')).startCli(a),
+  },
+  run: {
+    summary: 'discover LSL streams, calibrate or load a decoder, emit intents on a WebSocket',
+    run: async (a) => (await import('./run.ts')).runCli(a),
+  },
+  simulate: {
+    summary: 'publish a simulated device (EEG/SEEG/ECoG/MEG/audio/markers) as real LSL outlets',
+    run: async (a) => (await import('../../devices/cli.ts')).simulateCli(a),
+  },
+  streams: {
+    summary: 'list the LSL streams visible on the network',
+    run: async (a) => (await import('./streams.ts')).streamsCli(a),
+  },
+};
+
+function help(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'neurox — real-time streaming BCI runtime',
+    '',
+    'usage: neurox <command> [options]      (neurox <command> --help for its options)',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+/** Run the CLI; returns the process exit code (2 = usage error). */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(help());
+    return cmd ? 0 : 2;
+  }
+  if (cmd === '--version') {
+    process.stdout.write('neurox 0.1.0\n');
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    process.stderr.write(`neurox: unknown command "${cmd}"\n\n${help()}`);
+    return 2;
+  }
+  try {
+    return await c.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    log.error({ err: (e as Error).message, stack: (e as Error).stack }, `neurox ${cmd} failed`);
+    process.stderr.write(`neurox ${cmd}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

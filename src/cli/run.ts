@@ -1,0 +1,95 @@
+/** `neurox run`: the runtime against whatever LSL streams are on the network. */
+import { BaselineDecoder } from '../decode/baseline.ts';
+import { logger } from '../log.ts';
+import { runSession, type RunningSession } from '../session/run.ts';
+import { num, parse } from './args.ts';
+import { calibrateFromSimulator } from './sim-calibration.ts';
+
+const log = logger('cli.run');
+
+const HELP = `neurox run [options]
+  --type TYPE            signal stream type to decode (default EEG)
+  --name NAME            signal stream name (instead of --type)
+  --markers-type TYPE    marker stream type (default Markers); --no-markers to ignore
+  --port N               WebSocket port (default 8765; 0 = any free port)
+  --host ADDR            bind address (default 127.0.0.1)
+  --hop S                frame hop in seconds (default 0.08)
+  --window S             analysis window in seconds (default 1.0)
+  --profile FILE         load a saved decoder profile
+  --save-profile FILE    save the decoder profile after live calibration
+  --calibrate-sim DEVICE calibrate from the simulator's labelled block for DEVICE (with --seed)
+  --seed N               simulator seed for --calibrate-sim (default 1)
+  --abstain-below P      mark intents with confidence below P as abstained (default 0)
+  --duration S           stop after S seconds (default: run until Ctrl-C)
+Without --profile or --calibrate-sim the decoder calibrates live from cue markers
+(mi:left / mi:right ... up to calib:end).
+`;
+
+export const RUN_OPTIONS = {
+  type: { type: 'string' },
+  name: { type: 'string' },
+  'markers-type': { type: 'string' },
+  'no-markers': { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  hop: { type: 'string' },
+  window: { type: 'string' },
+  profile: { type: 'string' },
+  'save-profile': { type: 'string' },
+  'calibrate-sim': { type: 'string' },
+  seed: { type: 'string' },
+  'abstain-below': { type: 'string' },
+  duration: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
+
+/** Build and start a session from parsed `run` options. */
+export async function startFromOptions(v: RunValues): Promise<RunningSession> {
+  let decoder: BaselineDecoder | undefined;
+  if (v.profile) decoder = BaselineDecoder.load(v.profile);
+  else if (v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger));
+  return runSession({
+    signal: v.name ? { prop: 'name', value: v.name } : { prop: 'type', value: v.type ?? 'EEG' },
+    markers: v['no-markers'] ? null : { prop: 'type', value: v['markers-type'] ?? 'Markers' },
+    port: num('port', v.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536),
+    host: v.host,
+    hop: num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2),
+    window: num('window', v.window, 1.0, (x) => x > 0 && x <= 30),
+    decoder,
+    saveProfile: v['save-profile'],
+    abstainBelow: num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1),
+  });
+}
+
+/** Resolve when Ctrl-C / SIGTERM arrives or `seconds` pass. */
+export function untilStopped(seconds: number | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (why: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(why);
+    };
+    const onInt = () => done('SIGINT');
+    const onTerm = () => done('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    if (seconds !== undefined) setTimeout(() => done('duration'), seconds * 1000).unref();
+  });
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const { values } = parse('run', argv, RUN_OPTIONS);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0, (x) => x > 0);
+  const s = await startFromOptions(values);
+  process.stdout.write(`neurox: intents on ws://${values.host ?? '127.0.0.1'}:${s.port} (msgpack; subprotocol neurox.v1.json for JSON)\n`);
+  const why = await untilStopped(duration);
+  log.info({ why }, 'stopping');
+  await s.stop();
+  return 0;
+}

@@ -1,0 +1,332 @@
+/**
+ * ModelRunner: a streaming DIVER-S (or any model with the same step
+ * signature) running in onnxruntime-node inside a worker thread, with the KV
+ * cache held here in TypeScript between steps.
+ */
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import protobuf from 'protobufjs';
+import { logger } from '../log.ts';
+import { KvCache, type CachePolicy, windowPolicy } from './kvcache.ts';
+import type { ModelInputs } from './features.ts';
+import type { IoMeta, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
+
+const log = logger('model');
+
+export interface LoadOptions {
+  device?: 'cpu' | 'gpu';
+  /** ONNX Runtime intra-op threads (default 1: the pipeline owns the other core). */
+  intraOpThreads?: number;
+  /**
+   * ONNX Runtime graph optimisation level. Default 'basic' (constant folding,
+   * redundant-node removal): an int8 model then computes exactly its
+   * dequantised float32 twin. 'extended'/'all' let ORT fuse DequantizeLinear +
+   * MatMul into integer kernels that also quantise activations (faster on big
+   * layers, no longer bit-comparable to the twin).
+   */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Labels for models without neurox metadata (else read from the model). */
+  labels?: string[];
+  /** Frames kept by the default sliding-window policy (default 64 ≈ 5 s at 80 ms). */
+  cacheBudget?: number;
+  /** Replaces the default policy; runs after every step. */
+  cachePolicy?: CachePolicy;
+}
+
+export interface AdapterSlice {
+  name: string;
+  start: number;
+  end: number;
+}
+
+export interface ModelInfo {
+  path: string;
+  name: string;
+  kind: string;
+  /** Execution provider actually used: 'cpu' or 'cuda'. */
+  backend: string;
+  deviceRequested: 'cpu' | 'gpu';
+  fallbackReason?: string;
+  intraOpThreads: number;
+  optimization: string;
+  quantized: boolean;
+  params?: number;
+  hopMs: number;
+  featDim: number;
+  posDim: number;
+  kv: { layers: number; heads: number; headDim: number };
+  inputs: IoMeta[];
+  outputs: IoMeta[];
+  metadata: Record<string, unknown>;
+}
+
+export interface StepOptions {
+  /** Speech code for this frame (1..V-1), 0 or undefined = absent. */
+  speech?: number;
+  /** Text token for this frame, 0 or undefined = absent. */
+  text?: number;
+}
+
+export interface StepResult {
+  logits: Float32Array;
+  /** Softmax within each adapter's slice (each paradigm's probabilities sum to 1). */
+  probs: Float32Array;
+  embedding: Float32Array;
+  surprise: number;
+  /** Absolute frame position of this step. */
+  t: number;
+  /** session.run time inside the worker (ms). */
+  runMs: number;
+  /** Round trip from step() call to result (ms). */
+  stepMs: number;
+}
+
+/** Read metadata_props (ModelProto field 14) from ONNX bytes without decoding the graph. */
+export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
+  const out: Record<string, string> = {};
+  const r = protobuf.Reader.create(bytes);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 14 && (tag & 7) === 2) {
+      const sub = protobuf.Reader.create(r.bytes());
+      let key = '';
+      let value = '';
+      while (sub.pos < sub.len) {
+        const t2 = sub.uint32();
+        if (t2 >>> 3 === 1) key = sub.string();
+        else if (t2 >>> 3 === 2) value = sub.string();
+        else sub.skipType(t2 & 7);
+      }
+      out[key] = value;
+    } else r.skipType(tag & 7);
+  }
+  return out;
+}
+
+export function softmaxSlices(logits: Float32Array, slices: AdapterSlice[]): Float32Array {
+  const p = new Float32Array(logits.length);
+  for (const s of slices) {
+    let m = -Infinity;
+    for (let i = s.start; i < s.end; i++) m = Math.max(m, logits[i]);
+    let z = 0;
+    for (let i = s.start; i < s.end; i++) z += p[i] = Math.exp(logits[i] - m);
+    for (let i = s.start; i < s.end; i++) p[i] /= z;
+  }
+  return p;
+}
+
+export class ModelRunner {
+  readonly labels: string[];
+  readonly adapters: AdapterSlice[];
+  readonly info: ModelInfo;
+  readonly cache: KvCache;
+  private readonly worker: Worker;
+  private readonly policy: CachePolicy;
+  private pending = new Map<number, { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private t = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  /** Use loadModel(). */
+  constructor(worker: Worker, info: ModelInfo, labels: string[], adapters: AdapterSlice[], policy: CachePolicy) {
+    this.worker = worker;
+    this.info = info;
+    this.labels = labels;
+    this.adapters = adapters;
+    this.policy = policy;
+    this.cache = new KvCache(info.kv.layers, info.kv.heads, info.kv.headDim);
+    worker.on('message', (m: WorkerResponse) => {
+      if (m.type === 'result' || m.type === 'error') {
+        const id = m.id ?? -1;
+        const p = this.pending.get(id);
+        if (p) {
+          this.pending.delete(id);
+          if (m.type === 'error') p.reject(new Error(m.message));
+          else p.resolve(m);
+        } else if (m.type === 'error') log.error({ message: m.message }, 'model worker error');
+      }
+    });
+    worker.on('error', (e) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+  }
+
+  /** Frame position the next step will use. */
+  get position(): number {
+    return this.t;
+  }
+
+  /** Run one frame. Steps are serialised; the cache is updated before the promise resolves. */
+  step(inputs: ModelInputs, opts: StepOptions = {}): Promise<StepResult> {
+    const run = this.chain.then(() => this.doStep(inputs, opts));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doStep(inputs: ModelInputs, opts: StepOptions): Promise<StepResult> {
+    if (this.closed) throw new Error('model runner is closed');
+    const { nChannels: C, featDim: F, posDim: P } = inputs;
+    if (F !== this.info.featDim) throw new Error(`model expects ${this.info.featDim} features per channel, got ${F}`);
+    if (P !== this.info.posDim) throw new Error(`model expects position codes of ${this.info.posDim}, got ${P}`);
+    if (inputs.x.length !== C * F || inputs.posCode.length !== C * P) throw new Error('feature array sizes do not match nChannels');
+    const t0 = performance.now();
+    const id = this.nextId++;
+    const { layers: L, heads: H, headDim: Dh } = this.info.kv;
+    const T = this.cache.length;
+    const req: WorkerRequest = {
+      type: 'step',
+      id,
+      x: inputs.x.slice(),
+      pos: inputs.posCode.slice(),
+      t: this.t,
+      pastK: this.cache.k.slice(),
+      pastV: this.cache.v.slice(),
+      speech: opts.speech ?? 0,
+      text: opts.text ?? 0,
+      dims: { C, F, P, L, H, Dh, T },
+    };
+    const res = await new Promise<WorkerResponse>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(req, [req.x.buffer, req.pos.buffer, req.pastK.buffer, req.pastV.buffer] as ArrayBuffer[]);
+    });
+    if (res.type !== 'result') throw new Error('unexpected worker reply');
+    const pos = this.t;
+    this.cache.adoptPresent(res.presentK, res.presentV, pos, res.surprise);
+    this.t++;
+    this.policy(this.cache);
+    return {
+      logits: res.logits,
+      probs: softmaxSlices(res.logits, this.adapters),
+      embedding: res.embedding,
+      surprise: res.surprise,
+      t: pos,
+      runMs: res.runMs,
+      stepMs: performance.now() - t0,
+    };
+  }
+
+  /** Probabilities of one paradigm's adapter as label → p. */
+  paradigmProbs(r: StepResult, paradigm: string): Record<string, number> {
+    const s = this.adapters.find((a) => a.name === paradigm);
+    if (!s) throw new Error(`model has no adapter '${paradigm}' (has ${this.adapters.map((a) => a.name).join(', ')})`);
+    const out: Record<string, number> = {};
+    for (let i = s.start; i < s.end; i++) out[this.labels[i]] = r.probs[i];
+    return out;
+  }
+
+  /** Forget the stream: empty cache, position 0. */
+  reset(): void {
+    this.cache.clear();
+    this.t = 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain;
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      this.worker.once('exit', done);
+      this.worker.on('message', (m: WorkerResponse) => {
+        if (m.type === 'closed') void this.worker.terminate();
+      });
+      this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+      setTimeout(() => void this.worker.terminate(), 2000).unref();
+    });
+  }
+}
+
+function dimOf(meta: IoMeta | undefined, i: number): number | undefined {
+  const d = meta?.shape[i];
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+/**
+ * Load a step model (.onnx) into a worker-thread ONNX Runtime session.
+ * Works for DIVER-S exports and external models with the same step signature
+ * (see docs/models.md).
+ */
+export async function loadModel(path: string, opts: LoadOptions = {}): Promise<ModelRunner> {
+  const device = opts.device ?? 'cpu';
+  const intraOpThreads = opts.intraOpThreads ?? 1;
+  const bytes = readFileSync(path);
+  const rawMeta = readOnnxMetadata(bytes);
+  let meta: Record<string, any> = {};
+  if (rawMeta.neurox) {
+    try {
+      meta = JSON.parse(rawMeta.neurox);
+    } catch {
+      throw new Error(`${path}: metadata 'neurox' is not JSON`);
+    }
+  }
+  const init: WorkerInit = { path, device, intraOpThreads, optimization: opts.optimization ?? 'basic' };
+  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+    workerData: { ...init, entry: new URL('./session-worker.ts', import.meta.url).href },
+  });
+  const ready = await new Promise<Extract<WorkerResponse, { type: 'ready' }>>((resolve, reject) => {
+    const onMsg = (m: WorkerResponse) => {
+      if (m.type === 'ready') {
+        worker.off('message', onMsg);
+        resolve(m);
+      } else if (m.type === 'error') {
+        worker.off('message', onMsg);
+        void worker.terminate();
+        reject(new Error(m.message));
+      }
+    };
+    worker.on('message', onMsg);
+    worker.once('error', reject);
+  });
+  const inp = (n: string) => ready.inputs.find((i) => i.name === n);
+  for (const n of ['x', 'pos_code', 't', 'past_k', 'past_v']) {
+    if (!inp(n)) {
+      await worker.terminate();
+      throw new Error(`${path}: not a step model, missing input '${n}' (inputs: ${ready.inputs.map((i) => i.name).join(', ')})`);
+    }
+  }
+  for (const n of ['logits', 'embedding', 'present_k', 'present_v']) {
+    if (!ready.outputs.find((o) => o.name === n)) {
+      await worker.terminate();
+      throw new Error(`${path}: not a step model, missing output '${n}'`);
+    }
+  }
+  const pk = inp('past_k');
+  const kv = {
+    layers: dimOf(pk, 0) ?? meta.kv?.layers,
+    heads: dimOf(pk, 1) ?? meta.kv?.heads,
+    headDim: dimOf(pk, 3) ?? meta.kv?.headDim,
+  };
+  const featDim = dimOf(inp('x'), 2) ?? meta.features?.featDim;
+  const posDim = dimOf(inp('pos_code'), 2) ?? meta.features?.posDim;
+  const nLogits = dimOf(ready.outputs.find((o) => o.name === 'logits'), 1);
+  const labels: string[] = opts.labels ?? meta.labels ?? Array.from({ length: nLogits ?? 0 }, (_, i) => `class${i}`);
+  if (nLogits !== undefined && labels.length !== nLogits) {
+    await worker.terminate();
+    throw new Error(`${path}: ${labels.length} labels for ${nLogits} logits`);
+  }
+  const adapters: AdapterSlice[] = meta.adapters ?? [{ name: 'default', start: 0, end: labels.length }];
+  const info: ModelInfo = {
+    path,
+    name: meta.name ?? path.split('/').pop() ?? 'model',
+    kind: meta.kind ?? 'external',
+    backend: ready.backend,
+    deviceRequested: device,
+    fallbackReason: ready.fallbackReason,
+    intraOpThreads,
+    optimization: init.optimization,
+    quantized: !!meta.quantized,
+    params: meta.params,
+    hopMs: meta.hopMs ?? 80,
+    featDim,
+    posDim,
+    kv,
+    inputs: ready.inputs,
+    outputs: ready.outputs,
+    metadata: meta,
+  };
+  log.info({ path, name: info.name, backend: info.backend, device, threads: intraOpThreads, quantized: info.quantized }, 'model loaded');
+  const policy = opts.cachePolicy ?? windowPolicy(opts.cacheBudget ?? 64);
+  return new ModelRunner(worker, info, labels, adapters, policy);
+}

@@ -1,0 +1,103 @@
+/**
+ * The synchronous core of a session: clock → align → decode, one chunk at a time.
+ * Live runs (LSL) and replays (XDF) feed it the same acquired chunks, so
+ * online/offline parity holds by construction; no I/O happens here.
+ */
+import { Framer, type Frame } from '../align/framer.ts';
+import { ClockCorrector, type ClockOptions } from '../clock/clock.ts';
+import { BaselineDecoder, type BaselineOptions } from '../decode/baseline.ts';
+import { CalibrationCollector, type CalibrationOptions } from '../decode/calibration.ts';
+import { logger } from '../log.ts';
+import type { Chunk, Intent } from '../types.ts';
+import { localClock } from '../util/clock.ts';
+import { collectFrame, fitFromCollector } from './calibrate.ts';
+
+const log = logger('pipeline');
+
+export interface PipelineOptions {
+  hop?: number;
+  window?: number;
+  /** Seconds a silent stream may hold frames back (live); replay uses no limit. */
+  maxLateness?: number;
+  clock?: ClockOptions;
+  decoder?: BaselineDecoder;
+  decoderOptions?: BaselineOptions;
+  calibration?: CalibrationOptions;
+  abstainBelow?: number;
+  /** Called when live calibration completes. */
+  onCalibrated?: (d: BaselineDecoder) => void;
+}
+
+export interface PipelineOutput {
+  /** Chunks after the clock stage (common clock). */
+  chunks: Chunk[];
+  frames: Frame[];
+  intents: Intent[];
+}
+
+export class Pipeline {
+  readonly decoder: BaselineDecoder;
+  private readonly clock: ClockCorrector;
+  private readonly framer: Framer;
+  private readonly collector: CalibrationCollector;
+  private seq = 0;
+
+  constructor(private readonly opts: PipelineOptions = {}) {
+    this.decoder = opts.decoder ?? new BaselineDecoder(opts.decoderOptions);
+    this.clock = new ClockCorrector(opts.clock);
+    this.framer = new Framer({ hop: opts.hop, window: opts.window, maxLateness: opts.maxLateness });
+    this.collector = new CalibrationCollector(opts.calibration);
+  }
+
+  /** Feed one acquired chunk (raw LSL timestamps); `now` is the local clock (s). */
+  push(c: Chunk, now = localClock()): PipelineOutput {
+    const chunks = this.clock.process(c);
+    const frames: Frame[] = [];
+    for (const k of chunks) frames.push(...this.framer.push(k, k.kind === 'signal' ? (k.arrivedAt ?? now) : now));
+    return { chunks, frames, intents: this.decode(frames, now) };
+  }
+
+  /** Cut frames that are due even though a stream went silent (live timer). */
+  tick(now = localClock()): PipelineOutput {
+    const frames = this.framer.drain(now);
+    return { chunks: [], frames, intents: this.decode(frames, now) };
+  }
+
+  private decode(frames: Frame[], now: number): Intent[] {
+    const out: Intent[] = [];
+    for (const f of frames) {
+      if (!this.decoder.calibrated) {
+        this.calibrateWith(f);
+        continue;
+      }
+      const x = this.decoder.features(f);
+      if (!x) continue;
+      const d = this.decoder.decodeFeatures(x);
+      out.push({
+        seq: this.seq++,
+        label: d.label,
+        probs: d.probs,
+        confidence: d.confidence,
+        tFrame: f.tEnd,
+        tEmit: now,
+        latencyMs: (now - f.arrivedAt) * 1000,
+        model: this.decoder.name,
+        abstained: d.confidence < (this.opts.abstainBelow ?? 0),
+      });
+    }
+    return out;
+  }
+
+  private calibrateWith(f: Frame): void {
+    collectFrame(this.decoder, this.collector, f);
+    if (!this.collector.ended) return;
+    try {
+      const p = fitFromCollector(this.decoder, this.collector, f);
+      log.info({ trainAccuracy: p.trainAccuracy, counts: this.collector.counts(), shrinkage: p.lda.shrinkage }, 'decoder calibrated');
+      this.opts.onCalibrated?.(this.decoder);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'calibration failed; still collecting');
+      this.collector.ended = false;
+    }
+  }
+}
