@@ -63,9 +63,16 @@ function connect(meta: StreamMeta, exact: boolean): StreamInlet | undefined {
       exact = false; // the original outlet is gone: accept its successor
       continue;
     }
-    inlet.open(10);
-    post({ type: 'open', meta: inlet.fullInfo(10) });
-    return inlet;
+    try {
+      inlet.open(10);
+      post({ type: 'open', meta: inlet.fullInfo(10) });
+      return inlet;
+    } catch (e) {
+      // The stream vanished between resolve and open: keep looking for it.
+      inlet.close();
+      post({ type: 'error', message: `could not open: ${(e as Error).message}; retrying`, fatal: false });
+      exact = false;
+    }
   }
   return undefined;
 }

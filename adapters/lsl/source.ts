@@ -158,7 +158,14 @@ export function lslSource(query: StreamQuery, opts: LslSourceOptions = {}): Obse
         const found = await resolveStreams(query, { timeout: opts.settle ?? 1.0, minimum: 1 });
         if (closed) return;
         if (found.length > 0) {
-          for (const meta of found) subs.push(inletSource(meta, opts).subscribe({ next: (c) => sub.next(c), error: (e) => sub.error(e) }));
+          for (const meta of found)
+            subs.push(
+              inletSource(meta, opts).subscribe({
+                next: (c) => sub.next(c),
+                // One broken stream must not take the others down: log it and drop it.
+                error: (e) => log.error({ stream: meta.name, err: (e as Error).message }, 'stream dropped after an unrecoverable error'),
+              }),
+            );
           return;
         }
         if (opts.resolveTimeout !== undefined && (Date.now() - t0) / 1000 > opts.resolveTimeout) {

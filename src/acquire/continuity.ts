@@ -14,6 +14,8 @@ export class StreamMonitor {
   private rateT0 = 0;
   private rateN = 0;
   private warnedRate = false;
+  /** The first window after (re)connection is skipped: it holds the catch-up burst. */
+  private warm = false;
   private nanWarnedAt = -Infinity;
   nanCount = 0;
   constructor(
@@ -55,6 +57,7 @@ export class StreamMonitor {
   arrived(samples: number, at: number, reset: boolean): void {
     if (this.srate <= 0) return;
     if (reset || this.rateN === 0) {
+      if (reset) this.warm = false;
       this.rateT0 = at;
       this.rateN = reset ? 0 : samples;
       if (!reset) return;
@@ -63,7 +66,9 @@ export class StreamMonitor {
     const span = at - this.rateT0;
     if (span >= 5) {
       const measured = (this.rateN - samples) / span;
-      if (!this.warnedRate && Math.abs(measured - this.srate) / this.srate > this.rateTol) {
+      const first = !this.warm;
+      this.warm = true;
+      if (!first && !this.warnedRate && Math.abs(measured - this.srate) / this.srate > this.rateTol) {
         this.warnedRate = true;
         log.warn({ stream: this.id, nominal: this.srate, measured: +measured.toFixed(2) }, 'stream delivers at a rate different from its nominal rate');
       }

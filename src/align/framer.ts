@@ -128,7 +128,10 @@ export class Framer {
       for (const r of this.rings.values()) {
         if (now - r.lastArrival > this.maxLateness) continue;
         any = true;
-        watermark = Math.min(watermark, r.lastTs);
+        // The next sample is due one period after the last one (99 % of it, leaving room for
+        // clock drift), so a frame is complete once that point passes its end: no waiting
+        // for the next chunk.
+        watermark = Math.min(watermark, r.lastTs + 0.99 / r.srate);
       }
       if (!any || watermark < end) break;
       out.push(this.cut(end - this.hop, end, now));

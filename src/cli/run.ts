@@ -10,6 +10,7 @@ const log = logger('cli.run');
 const HELP = `neurox run [options]
   --type TYPE            signal stream type to decode (default EEG)
   --name NAME            signal stream name (instead of --type)
+  --source-id ID         signal stream source_id (markers then default to source_id ID-markers)
   --markers-type TYPE    marker stream type (default Markers); --no-markers to ignore
   --port N               WebSocket port (default 8765; 0 = any free port)
   --host ADDR            bind address (default 127.0.0.1)
@@ -28,6 +29,7 @@ Without --profile or --calibrate-sim the decoder calibrates live from cue marker
 export const RUN_OPTIONS = {
   type: { type: 'string' },
   name: { type: 'string' },
+  'source-id': { type: 'string' },
   'markers-type': { type: 'string' },
   'no-markers': { type: 'boolean' },
   port: { type: 'string' },
@@ -51,8 +53,16 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession> {
   if (v.profile) decoder = BaselineDecoder.load(v.profile);
   else if (v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger));
   return runSession({
-    signal: v.name ? { prop: 'name', value: v.name } : { prop: 'type', value: v.type ?? 'EEG' },
-    markers: v['no-markers'] ? null : { prop: 'type', value: v['markers-type'] ?? 'Markers' },
+    signal: v['source-id']
+      ? { prop: 'source_id', value: v['source-id'] }
+      : v.name
+        ? { prop: 'name', value: v.name }
+        : { prop: 'type', value: v.type ?? 'EEG' },
+    markers: v['no-markers']
+      ? null
+      : v['source-id'] && !v['markers-type']
+        ? { prop: 'source_id', value: `${v['source-id']}-markers` }
+        : { prop: 'type', value: v['markers-type'] ?? 'Markers' },
     port: num('port', v.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536),
     host: v.host,
     hop: num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2),

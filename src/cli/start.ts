@@ -36,8 +36,10 @@ export async function startCli(argv: string[]): Promise<number> {
   const device = values.device ?? 'eeg64-160';
   const seed = num('seed', values.seed, 1, Number.isInteger);
   const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0, (x) => x > 0);
+  // Our own simulator's streams only, even when other streams share the network.
+  const sourceId = `neurox-start-${process.pid}`;
   const bin = fileURLToPath(new URL('../../bin/neurox.mjs', import.meta.url));
-  const sim = spawn(process.execPath, [bin, 'simulate', '--device', device, '--paradigm', 'mi', '--seed', String(seed)], {
+  const sim = spawn(process.execPath, [bin, 'simulate', '--device', device, '--paradigm', 'mi', '--seed', String(seed), '--source-id', sourceId], {
     stdio: ['ignore', 'ignore', 'inherit'],
     // Own process group: Ctrl-C reaches us, and we stop the simulator ourselves, in order.
     detached: true,
@@ -49,8 +51,7 @@ export async function startCli(argv: string[]): Promise<number> {
       'calibrate-sim': device,
       seed: String(seed),
       port: values.port,
-      name: undefined,
-      type: 'EEG',
+      'source-id': sourceId,
     });
     process.stdout.write(`neurox: simulator "${device}" (seed ${seed}) → runtime → intents on ws://127.0.0.1:${session.port}\n`);
     process.stdout.write('neurox: connect with the TypeScript client (adapters/ws/client.ts) or any WebSocket client; Ctrl-C stops.\n');
