@@ -14,6 +14,8 @@ export class StreamMonitor {
   private rateT0 = 0;
   private rateN = 0;
   private warnedRate = false;
+  /** Set when the measured delivery rate is off the nominal rate by more than the tolerance. */
+  rateMismatch: { nominal: number; measured: number } | undefined;
   /** The first window after (re)connection is skipped: it holds the catch-up burst. */
   private warm = false;
   private nanWarnedAt = -Infinity;
@@ -70,6 +72,7 @@ export class StreamMonitor {
       this.warm = true;
       if (!first && !this.warnedRate && Math.abs(measured - this.srate) / this.srate > this.rateTol) {
         this.warnedRate = true;
+        this.rateMismatch = { nominal: this.srate, measured };
         log.warn({ stream: this.id, nominal: this.srate, measured: +measured.toFixed(2) }, 'stream delivers at a rate different from its nominal rate');
       }
       this.rateT0 = at;

@@ -1,6 +1,7 @@
 /** `neurox run`: the runtime against whatever LSL streams are on the network. */
 import { BaselineDecoder } from '../decode/baseline.ts';
 import { logger } from '../log.ts';
+import { defaultRecordingPath, SessionRecorder } from '../session/record.ts';
 import { runSession, type RunningSession } from '../session/run.ts';
 import { num, parse } from './args.ts';
 import { calibrateFromSimulator } from './sim-calibration.ts';
@@ -22,6 +23,9 @@ const HELP = `neurox run [options]
   --seed N               simulator seed for --calibrate-sim (default 1)
   --abstain-below P      mark intents with confidence below P as abstained (default 0)
   --duration S           stop after S seconds (default: run until Ctrl-C)
+  --record FILE          record the session to this XDF file
+                         (default recordings/<YYYYmmdd-HHMMSS>.xdf)
+  --no-record            do not record
 Without --profile or --calibrate-sim the decoder calibrates live from cue markers
 (mi:left / mi:right ... up to calib:end).
 `;
@@ -42,34 +46,71 @@ export const RUN_OPTIONS = {
   seed: { type: 'string' },
   'abstain-below': { type: 'string' },
   duration: { type: 'string' },
+  record: { type: 'string' },
+  'no-record': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
 type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 
-/** Build and start a session from parsed `run` options. */
-export async function startFromOptions(v: RunValues): Promise<RunningSession> {
+/** Build and start a session from parsed `run` options (recording it unless `no-record`). */
+export async function startFromOptions(v: RunValues): Promise<RunningSession & { recording?: string }> {
   let decoder: BaselineDecoder | undefined;
   if (v.profile) decoder = BaselineDecoder.load(v.profile);
   else if (v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger));
-  return runSession({
-    signal: v['source-id']
-      ? { prop: 'source_id', value: v['source-id'] }
-      : v.name
-        ? { prop: 'name', value: v.name }
-        : { prop: 'type', value: v.type ?? 'EEG' },
-    markers: v['no-markers']
-      ? null
-      : v['source-id'] && !v['markers-type']
-        ? { prop: 'source_id', value: `${v['source-id']}-markers` }
-        : { prop: 'type', value: v['markers-type'] ?? 'Markers' },
-    port: num('port', v.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536),
-    host: v.host,
-    hop: num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2),
-    window: num('window', v.window, 1.0, (x) => x > 0 && x <= 30),
-    decoder,
-    saveProfile: v['save-profile'],
-    abstainBelow: num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1),
+  const hop = num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2);
+  const window = num('window', v.window, 1.0, (x) => x > 0 && x <= 30);
+  const abstainBelow = num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1);
+  const file = v['no-record'] ? undefined : (v.record ?? defaultRecordingPath());
+  // Open the recorder first: no acquired chunk may arrive before it listens.
+  const rec = file
+    ? await SessionRecorder.open(file, {
+        headerFields: { neurox_hop: String(hop), neurox_window: String(window), neurox_abstain_below: String(abstainBelow) },
+      })
+    : undefined;
+  let s: RunningSession;
+  try {
+    s = await runSession({
+      signal: v['source-id']
+        ? { prop: 'source_id', value: v['source-id'] }
+        : v.name
+          ? { prop: 'name', value: v.name }
+          : { prop: 'type', value: v.type ?? 'EEG' },
+      markers: v['no-markers']
+        ? null
+        : v['source-id'] && !v['markers-type']
+          ? { prop: 'source_id', value: `${v['source-id']}-markers` }
+          : { prop: 'type', value: v['markers-type'] ?? 'Markers' },
+      port: num('port', v.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536),
+      host: v.host,
+      hop,
+      window,
+      decoder,
+      saveProfile: v['save-profile'],
+      abstainBelow,
+    });
+  } catch (e) {
+    await rec?.close();
+    throw e;
+  }
+  if (!rec) return s;
+  s.onRawChunk((c) => rec.write(c));
+  s.onIntent((i) => rec.intent(i));
+  rec.event({ type: 'session-start', hop, window, abstainBelow, decoder: decoder ? (v.profile ? `profile:${v.profile}` : `calibrate-sim:${v['calibrate-sim']}`) : 'live-calibration' });
+  if (decoder) rec.saveDecoder(decoder);
+  log.info({ file }, 'recording the session');
+  const stop = s.stop.bind(s);
+  let stopped: Promise<void> | undefined;
+  return Object.assign(s, {
+    recording: file,
+    stop: () =>
+      (stopped ??= (async () => {
+        await stop();
+        // A decoder calibrated live during the session is saved with the recording too.
+        if (!decoder && s.pipeline.decoder.calibrated) rec.saveDecoder(s.pipeline.decoder);
+        rec.event({ type: 'session-stop' });
+        await rec.close();
+      })()),
   });
 }
 
@@ -98,6 +139,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0, (x) => x > 0);
   const s = await startFromOptions(values);
   process.stdout.write(`neurox: intents on ws://${values.host ?? '127.0.0.1'}:${s.port} (msgpack; subprotocol neurox.v1.json for JSON)\n`);
+  if (s.recording) process.stdout.write(`neurox: recording to ${s.recording}\n`);
   const why = await untilStopped(duration);
   log.info({ why }, 'stopping');
   await s.stop();

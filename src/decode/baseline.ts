@@ -8,6 +8,9 @@ import type { Frame, FrameStream } from '../align/framer.ts';
 import type { StreamId } from '../types.ts';
 import { bandPowerFeatures, MI_BANDS, neuralChannels, type Band } from './features.ts';
 import { fitLda, predictLda, type LdaModel } from './lda.ts';
+import { logger } from '../log.ts';
+
+const log = logger('decode.baseline');
 
 export interface BaselineOptions {
   /** Stream to decode (default: the first signal stream with channels). */
@@ -69,6 +72,8 @@ export class BaselineDecoder {
   featuresOf(s: FrameStream): Float64Array {
     const key = s.channels.map((c) => c.label).join('|');
     if (key !== this.picksKey) {
+      if (this.profile && Math.abs(this.profile.srate - s.srate) > 1e-6)
+        log.warn({ profileSrate: this.profile.srate, streamSrate: s.srate }, 'stream rate differs from the rate the decoder was calibrated at');
       const want = this.profile?.channels ?? this.opts.channels;
       this.picks = neuralChannels(s.channels, want);
       this.picksKey = key;

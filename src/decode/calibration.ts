@@ -12,6 +12,8 @@ export interface CalibrationOptions {
   /** Seconds after cue onset where the labelled window starts / ends. */
   from?: number;
   to?: number;
+  /** Use every n-th labelled frame (neighbouring frames overlap by most of their window). Default 2. */
+  stride?: number;
 }
 
 export class CalibrationCollector {
@@ -21,6 +23,7 @@ export class CalibrationCollector {
   /** Set once a `calib:end` marker has been seen. */
   ended = false;
   started = false;
+  private labelled = 0;
 
   constructor(private readonly opts: CalibrationOptions = {}) {}
 
@@ -40,7 +43,7 @@ export class CalibrationCollector {
     this.cues = this.cues.filter((c) => frame.tEnd <= c.t + to + 10);
     for (let i = this.cues.length - 1; i >= 0; i--) {
       const c = this.cues[i]!;
-      if (frame.tEnd >= c.t + from && frame.tEnd <= c.t + to) return c.label;
+      if (frame.tEnd >= c.t + from && frame.tEnd <= c.t + to) return this.labelled++ % (this.opts.stride ?? 2) === 0 ? c.label : undefined;
     }
     return undefined;
   }

@@ -159,21 +159,34 @@ export class Resampler implements ChunkProcessor {
     const buf = this.buf;
     const base = this.nIn - H; // input index held by row 0
     const nEnd = this.nIn + n;
-    const acc = this.acc;
     let P = this.nextP;
     let e = 0;
     for (; Math.floor(P / up) < nEnd; e++, P += down) {
       const nHi = Math.floor(P / up);
       const phase = P - nHi * up;
-      acc.fill(0);
-      for (let j = 0, k = phase; k < L; j++, k += up) {
-        const nIdx = nHi - j;
-        if (nIdx < 0) break;
-        const coef = h[k]!;
-        const row = (nIdx - base) * C;
-        for (let c = 0; c < C; c++) acc[c] += coef * buf[row + c]!;
+      // four channels at a time with register accumulators (one load per multiply-add)
+      const o0 = e * C;
+      let c = 0;
+      for (; c + 3 < C; c += 4) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let j = 0, k = phase; k < L; j++, k += up) {
+          const nIdx = nHi - j;
+          if (nIdx < 0) break;
+          const coef = h[k]!;
+          const row = (nIdx - base) * C + c;
+          s0 += coef * buf[row]!; s1 += coef * buf[row + 1]!; s2 += coef * buf[row + 2]!; s3 += coef * buf[row + 3]!;
+        }
+        out[o0 + c] = s0; out[o0 + c + 1] = s1; out[o0 + c + 2] = s2; out[o0 + c + 3] = s3;
       }
-      for (let c = 0, o = e * C; c < C; c++, o++) out[o] = acc[c]!;
+      for (; c < C; c++) {
+        let s0 = 0;
+        for (let j = 0, k = phase; k < L; j++, k += up) {
+          const nIdx = nHi - j;
+          if (nIdx < 0) break;
+          s0 += h[k]! * buf[(nIdx - base) * C + c]!;
+        }
+        out[o0 + c] = s0;
+      }
       emit(e, nHi, phase);
     }
     this.nextP = P;

@@ -21,6 +21,9 @@ export interface SosFilterOptions {
   inPlace?: boolean;
 }
 
+/** Channels per cache block in the filter kernel. */
+const BLOCK = 64;
+
 export class SosFilter implements ChunkProcessor {
   readonly sos: Sos;
   readonly nSections: number;
@@ -87,33 +90,60 @@ export class SosFilter implements ChunkProcessor {
    */
   private run(x: Float64Array, out: Float64Array, n: number, C: number): void {
     const r = this.row;
-    for (let i = 0, o = 0; i < n; i++, o += C) {
-      for (let c = 0; c < C; c++) r[c] = x[o + c]!;
-      this.sections(r, C);
-      for (let c = 0; c < C; c++) out[o + c] = r[c]!;
+    // Channel blocks keep the block's filter state in L1 cache across the chunk's rows.
+    for (let cb = 0; cb < C; cb += BLOCK) {
+      const ce = Math.min(C, cb + BLOCK);
+      for (let i = 0, o = 0; i < n; i++, o += C) {
+        for (let c = cb; c < ce; c++) r[c] = x[o + c]!;
+        this.sections(r, cb, ce, C);
+        for (let c = cb; c < ce; c++) out[o + c] = r[c]!;
+      }
     }
   }
 
   /** Float32 twin of `run` (kept separate so each stays monomorphic for the JIT). */
   private run32(x: Float32Array, out: Float32Array, n: number, C: number): void {
     const r = this.row;
-    for (let i = 0, o = 0; i < n; i++, o += C) {
-      for (let c = 0; c < C; c++) r[c] = x[o + c]!;
-      this.sections(r, C);
-      for (let c = 0; c < C; c++) out[o + c] = r[c]!;
+    // Channel blocks keep the block's filter state in L1 cache across the chunk's rows.
+    for (let cb = 0; cb < C; cb += BLOCK) {
+      const ce = Math.min(C, cb + BLOCK);
+      for (let i = 0, o = 0; i < n; i++, o += C) {
+        for (let c = cb; c < ce; c++) r[c] = x[o + c]!;
+        this.sections(r, cb, ce, C);
+        for (let c = cb; c < ce; c++) out[o + c] = r[c]!;
+      }
     }
   }
 
-  /** All sections over one row `r` (one sample of every channel), in place. */
-  private sections(r: Float64Array, C: number): void {
+  /** All sections over one row `r` (one sample of every channel), in place; two sections per pass. */
+  private sections(r: Float64Array, cb: number, ce: number, C: number): void {
     const coef = this.coef;
     const z1 = this.z1;
     const z2 = this.z2;
     const S = this.nSections;
-    for (let s = 0, off = 0; s < S; s++, off += C) {
+    let s = 0;
+    for (; s + 1 < S; s += 2) {
       const k = 5 * s;
       const b0 = coef[k]!, b1 = coef[k + 1]!, b2 = coef[k + 2]!, a1 = coef[k + 3]!, a2 = coef[k + 4]!;
-      for (let c = 0; c < C; c++) {
+      const d0 = coef[k + 5]!, d1 = coef[k + 6]!, d2 = coef[k + 7]!, e1 = coef[k + 8]!, e2 = coef[k + 9]!;
+      const off = s * C;
+      const off2 = off + C;
+      for (let c = cb; c < ce; c++) {
+        const xv = r[c]!;
+        const y = b0 * xv + z1[off + c]!;
+        z1[off + c] = b1 * xv - a1 * y + z2[off + c]!;
+        z2[off + c] = b2 * xv - a2 * y;
+        const w = d0 * y + z1[off2 + c]!;
+        z1[off2 + c] = d1 * y - e1 * w + z2[off2 + c]!;
+        z2[off2 + c] = d2 * y - e2 * w;
+        r[c] = w;
+      }
+    }
+    if (s < S) {
+      const k = 5 * s;
+      const b0 = coef[k]!, b1 = coef[k + 1]!, b2 = coef[k + 2]!, a1 = coef[k + 3]!, a2 = coef[k + 4]!;
+      const off = s * C;
+      for (let c = cb; c < ce; c++) {
         const xv = r[c]!;
         const y = b0 * xv + z1[off + c]!;
         z1[off + c] = b1 * xv - a1 * y + z2[off + c]!;

@@ -3,6 +3,7 @@
  * Live runs (LSL) and replays (XDF) feed it the same acquired chunks, so
  * online/offline parity holds by construction; no I/O happens here.
  */
+import { NonFiniteRepair } from '../acquire/repair.ts';
 import { Framer, type Frame } from '../align/framer.ts';
 import { ClockCorrector, type ClockOptions } from '../clock/clock.ts';
 import { BaselineDecoder, type BaselineOptions } from '../decode/baseline.ts';
@@ -40,7 +41,9 @@ export class Pipeline {
   private readonly clock: ClockCorrector;
   private readonly framer: Framer;
   private readonly collector: CalibrationCollector;
+  readonly repair = new NonFiniteRepair();
   private seq = 0;
+  private decodeErrors = 0;
 
   constructor(private readonly opts: PipelineOptions = {}) {
     this.decoder = opts.decoder ?? new BaselineDecoder(opts.decoderOptions);
@@ -51,7 +54,7 @@ export class Pipeline {
 
   /** Feed one acquired chunk (raw LSL timestamps); `now` is the local clock (s). */
   push(c: Chunk, now = localClock()): PipelineOutput {
-    const chunks = this.clock.process(c);
+    const chunks = this.clock.process(c.kind === 'signal' ? this.repair.process(c) : c);
     const frames: Frame[] = [];
     for (const k of chunks) frames.push(...this.framer.push(k, k.kind === 'signal' ? (k.arrivedAt ?? now) : now));
     return { chunks, frames, intents: this.decode(frames, now) };
@@ -70,9 +73,17 @@ export class Pipeline {
         this.calibrateWith(f);
         continue;
       }
-      const x = this.decoder.features(f);
-      if (!x) continue;
-      const d = this.decoder.decodeFeatures(x);
+      let d;
+      try {
+        const x = this.decoder.features(f);
+        if (!x) continue;
+        d = this.decoder.decodeFeatures(x);
+      } catch (e) {
+        // A decoder that cannot read this stream (wrong channels, wrong rate) must not
+        // stop acquisition: say why, now and then, and keep going.
+        if (this.decodeErrors++ % 100 === 0) log.error({ err: (e as Error).message, errors: this.decodeErrors }, 'frame could not be decoded');
+        continue;
+      }
       out.push({
         seq: this.seq++,
         label: d.label,
@@ -89,7 +100,12 @@ export class Pipeline {
   }
 
   private calibrateWith(f: Frame): void {
-    collectFrame(this.decoder, this.collector, f);
+    try {
+      collectFrame(this.decoder, this.collector, f);
+    } catch (e) {
+      if (this.decodeErrors++ % 100 === 0) log.error({ err: (e as Error).message }, 'calibration frame could not be used');
+      return;
+    }
     if (!this.collector.ended) return;
     try {
       const p = fitFromCollector(this.decoder, this.collector, f);
