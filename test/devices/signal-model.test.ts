@@ -1,0 +1,173 @@
+/**
+ * Signal model: determinism (bit-identical per seed, whatever the chunking), the
+ * COUNTER channel, artifacts switches and the marker vocabulary / schedule.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignalGenerator, generateRecording } from '../../devices/signal-model.ts';
+import { COUNTER_MODULUS, counterProfile, getProfile } from '../../devices/profiles.ts';
+import { Schedule } from '../../devices/schedule.ts';
+import { Rng } from '../../devices/prng.ts';
+
+function bytes(a: Float32Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Generate `total` samples in chunks drawn from `sizes` (cycled). */
+function chunked(gen: SignalGenerator, total: number, sizes: number[]): { data: Float32Array; events: string[] } {
+  const C = gen.channels.length;
+  const out = new Float32Array(total * C);
+  const events: string[] = [];
+  let done = 0, i = 0;
+  while (done < total) {
+    const n = Math.min(total - done, sizes[i++ % sizes.length]);
+    out.set(gen.next(n), done * C);
+    done += n;
+    for (const e of gen.events()) events.push(`${e.sampleIndex}:${e.label}`);
+  }
+  return { data: out, events };
+}
+
+test('same seed → bit-identical output regardless of chunk sizes (seeg, 3 s, artifacts + dropout + annotations)', () => {
+  const p = getProfile('seeg');
+  const opts = { seed: 42, paradigm: 'speech' as const, dropout: { ratePerMin: 30 }, annotate: true, counterChannel: true };
+  const n = 3 * p.srate;
+  const a = chunked(new SignalGenerator(p, opts), n, [n]);
+  const b = chunked(new SignalGenerator(p, opts), n, [1, 7, 64, 333, 2, 1000, 41]);
+  assert.equal(a.data.length, n * (p.channels.length + 1));
+  assert.ok(bytes(a.data).equals(bytes(b.data)), 'chunked output differs from one-shot output');
+  assert.deepEqual(a.events, b.events);
+  assert.ok(a.events.some((e) => e.endsWith(':calib:start')));
+  const c = chunked(new SignalGenerator(p, { ...opts, seed: 43 }), n, [n]);
+  assert.ok(!bytes(a.data).equals(bytes(c.data)), 'a different seed must give a different stream');
+});
+
+test('determinism holds for every profile (1 s, odd chunk sizes)', () => {
+  for (const name of ['eeg64-160', 'eeg64-500', 'ecog64', 'meg', 'audio16k']) {
+    const p = getProfile(name);
+    const n = p.srate;
+    const opts = { seed: 7, paradigm: name === 'audio16k' ? ('speech' as const) : undefined, schedule: { startDelaySec: 0.1 } };
+    const a = chunked(new SignalGenerator(p, opts), n, [n]);
+    const b = chunked(new SignalGenerator(p, opts), n, [3, 17, 250, 1]);
+    assert.ok(bytes(a.data).equals(bytes(b.data)), `${name}: chunked output differs`);
+    assert.deepEqual(a.events, b.events, `${name}: events differ`);
+    for (const v of a.data) assert.ok(Number.isFinite(v), `${name}: non-finite sample`);
+  }
+});
+
+test('generateRecording equals the streaming generator', () => {
+  const r = generateRecording('eeg64-160', 'mi', 5, 5, { artifacts: false });
+  const g = new SignalGenerator(getProfile('eeg64-160'), { seed: 5, paradigm: 'mi', artifacts: false });
+  const d = g.next(5 * 160);
+  assert.ok(bytes(r.data).equals(bytes(d)));
+  assert.equal(r.srate, 160);
+  assert.equal(r.channels.length, 64);
+  assert.deepEqual(r.events.map((e) => e.label), ['calib:start', 'mi:' + r.events[1].label.slice(3)]);
+  assert.equal(r.events[0].t, r.events[0].sampleIndex / 160);
+});
+
+test('COUNTER channel is exact: sample index mod 2^24, float32-exact, never dropped out', () => {
+  assert.equal(COUNTER_MODULUS, 2 ** 24);
+  assert.equal(Math.fround(COUNTER_MODULUS - 1), COUNTER_MODULUS - 1);
+  const p = counterProfile(8, 2048);
+  const g = new SignalGenerator(p, { seed: 1, dropout: { ratePerMin: 600, meanSec: 2 } });
+  assert.equal(g.channels.length, 8);
+  assert.equal(g.channels[7].label, 'COUNTER');
+  assert.equal(g.channels[7].type, 'MISC');
+  const { data } = chunked(g, 4096, [5, 100, 1]);
+  for (let i = 0; i < 4096; i++) assert.equal(data[i * 8 + 7], i % COUNTER_MODULUS);
+  // the option also works on any numeric profile
+  const e = new SignalGenerator(getProfile('eeg64-160'), { seed: 1, counterChannel: true });
+  assert.equal(e.channels.length, 65);
+  const d = e.next(300);
+  for (let i = 0; i < 300; i++) assert.equal(d[i * 65 + 64], i);
+});
+
+test('artifacts: dropout gives exact flat zeros; blinks are frontal; switches turn them off', () => {
+  const p = getProfile('eeg64-160');
+  const r = generateRecording(p, 'rest', 3, 60, { dropout: { ratePerMin: 6, meanSec: 3 }, annotate: true, artifacts: { blinks: true, line: false, pops: false, drift: false } });
+  const C = 64;
+  const drops = r.events.filter((e) => e.label.startsWith('truth:dropout/'));
+  assert.ok(drops.length >= 2, `expected dropouts, got ${drops.length}`);
+  for (const d of drops) {
+    const c = r.channels.findIndex((ch) => ch.label === d.label.split('/')[1]);
+    const end = r.events.find((e) => e.label === `truth:reconnect/${r.channels[c].label}` && e.sampleIndex > d.sampleIndex);
+    const stop = Math.min(end ? end.sampleIndex : Infinity, r.data.length / C);
+    for (let i = d.sampleIndex; i < stop; i++) assert.equal(r.data[i * C + c], 0);
+  }
+  const blinks = r.events.filter((e) => e.label === 'truth:blink');
+  assert.ok(blinks.length >= 3, `expected blinks, got ${blinks.length}`);
+  const fp1 = r.channels.findIndex((c) => c.label === 'Fp1'), oz = r.channels.findIndex((c) => c.label === 'Oz');
+  let sFp = 0, sOz = 0;
+  for (const b of blinks) {
+    const i = b.sampleIndex + 16; // ~100 ms after onset: blink peak
+    if (i >= r.data.length / C) continue;
+    sFp += r.data[i * C + fp1] - r.data[b.sampleIndex * C + fp1];
+    sOz += Math.abs(r.data[i * C + oz] - r.data[b.sampleIndex * C + oz]);
+  }
+  assert.ok(sFp / blinks.length > 50, `blink at Fp1 should be large and positive (${sFp / blinks.length} µV)`);
+  assert.ok(sOz < sFp / 3, 'blinks must be frontal');
+  const off = generateRecording(p, 'rest', 3, 20, { artifacts: false, annotate: true });
+  assert.equal(off.events.filter((e) => e.label.startsWith('truth:blink') || e.label.startsWith('truth:pop')).length, 0);
+});
+
+test('electrode pops: step then exponential decay on one channel', () => {
+  const r = generateRecording('eeg64-160', 'rest', 9, 120, { annotate: true, artifacts: { pops: true, blinks: false, line: false, drift: false } });
+  const pops = r.events.filter((e) => e.label.startsWith('truth:pop/'));
+  assert.ok(pops.length >= 1, 'expected at least one pop in 2 min');
+  const C = 64;
+  const p = pops[0];
+  const c = r.channels.findIndex((ch) => ch.label === p.label.slice('truth:pop/'.length));
+  const i = p.sampleIndex;
+  if (i + 200 < r.data.length / C && i > 1) {
+    const jump = r.data[i * C + c] - r.data[(i - 1) * C + c];
+    assert.ok(Math.abs(jump) > 30, `pop step should be large (${jump})`);
+  }
+});
+
+test('schedule: calibration block, balanced classes, marker vocabulary, online block', () => {
+  const s = new Schedule('mi', 3, { calibTrials: 5 });
+  s.ensure(200);
+  const labels = s.events.map((e) => e.label);
+  assert.equal(labels[0], 'calib:start');
+  const iEnd = labels.indexOf('calib:end');
+  assert.ok(iEnd > 0);
+  const calib = labels.slice(1, iEnd);
+  assert.equal(calib.filter((l) => l === 'mi:left').length, 5);
+  assert.equal(calib.filter((l) => l === 'mi:right').length, 5);
+  assert.equal(calib.filter((l) => l === 'rest').length, 10);
+  assert.equal(labels[iEnd + 1], 'online:start');
+  assert.ok(labels.slice(iEnd + 2).includes('mi:left'));
+  for (let i = 1; i < s.events.length; i++) assert.ok(s.events[i].t >= s.events[i - 1].t, 'events sorted');
+  const re = /^(calib:start|calib:end|online:start|rest|mi:(left|right|feet)|p300:(target|nontarget)|ssvep:[0-9.]+|speech:word\/[a-z]+|rest:eyes-(open|closed))$/;
+  for (const p of ['mi', 'p300', 'ssvep', 'speech', 'rest'] as const) {
+    const sc = new Schedule(p, 1);
+    sc.ensure(120);
+    for (const e of sc.events) assert.match(e.label, re, `${p}: bad marker ${e.label}`);
+    // schedules depend on (paradigm, seed) only
+    const again = new Schedule(p, 1);
+    again.ensure(120);
+    assert.deepEqual(again.events.slice(0, 20), sc.events.slice(0, 20));
+  }
+  const p3 = new Schedule('p300', 2, { calibTrials: 4 });
+  p3.ensure(100);
+  const fl = p3.events.filter((e) => e.kind === 'flash' && e.block === 'calib');
+  assert.equal(fl.filter((e) => e.cls === 'target').length, 4 * 2);
+  assert.equal(fl.length, 4 * 12);
+  assert.throws(() => new Schedule('mi', 1, { classes: ['up'] }), /not supported/);
+});
+
+test('prng: gaussian table has unit variance and is seeded', () => {
+  const r = new Rng(1);
+  const x = new Float64Array(200000);
+  r.fillGauss(x, 0, x.length);
+  let m = 0, v = 0;
+  for (const a of x) m += a;
+  m /= x.length;
+  for (const a of x) v += (a - m) ** 2;
+  v /= x.length;
+  assert.ok(Math.abs(m) < 0.01 && Math.abs(v - 1) < 0.02, `mean ${m} var ${v}`);
+  const a = new Rng(5, 2), b = new Rng(5, 2), c = new Rng(5, 3);
+  assert.equal(a.u32(), b.u32());
+  assert.notEqual(new Rng(5, 2).u32(), c.u32());
+});
