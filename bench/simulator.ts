@@ -4,10 +4,10 @@
  * Reports wall-clock and CPU-time factors (CPU time is the robust number on a shared
  * machine; pin with `taskset -c 0` to keep it on one core).
  *
- *   node --import tsx devices/throughput.ts [seconds-of-signal=30]
+ *   node --import tsx bench/simulator.ts [seconds-of-signal=30]
  */
-import { counterProfile, getProfile, type DeviceProfile } from './profiles.ts';
-import { SignalGenerator } from './signal-model.ts';
+import { counterProfile, getProfile, type DeviceProfile } from '../devices/profiles.ts';
+import { SignalGenerator } from '../devices/signal-model.ts';
 
 const secs = Number(process.argv[2] ?? 30);
 const cases: [string, DeviceProfile][] = [
