@@ -29,6 +29,18 @@ const COMMANDS: Record<string, Command> = {
     summary: 'list the LSL streams visible on the network',
     run: async (a) => (await import('./streams.ts')).streamsCli(a),
   },
+  record: {
+    summary: 'record LSL streams to XDF (like LabRecorder)',
+    run: async (a) => (await import('./record.ts')).recordCli(a),
+  },
+  replay: {
+    summary: 'replay an XDF/EDF recording through the pipeline (or re-publish it on LSL)',
+    run: async (a) => (await import('./replay.ts')).replayCli(a),
+  },
+  evaluate: {
+    summary: 'train and score a decoder offline on labelled recordings (MI, P300, SSVEP)',
+    run: async (a) => (await import('./evaluate.ts')).evaluateCli(a),
+  },
 };
 
 function help(): string {
