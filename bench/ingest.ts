@@ -37,8 +37,7 @@ async function idleLag(seconds: number) {
 
 async function run(C: number, srate: number) {
   const name = `bench-ingest-${C}x${srate}-${process.pid}`;
-  const t0 = localClock() + 2.5;
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, name, name, String(C), String(srate), String(t0), String(SECONDS)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, name, name, String(C), String(srate), 'wait', String(SECONDS)], { stdio: ['ignore', 'ignore', 'ignore'] });
   const clock = new ClockCorrector();
   const h = monitorEventLoopDelay({ resolution: 1 });
   let expected = -1;

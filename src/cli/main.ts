@@ -41,6 +41,24 @@ const COMMANDS: Record<string, Command> = {
     summary: 'train and score a decoder offline on labelled recordings (MI, P300, SSVEP)',
     run: async (a) => (await import('./evaluate.ts')).evaluateCli(a),
   },
+  train: {
+    summary: 'train the DIVER-style teacher model (`neurox train teacher`)',
+    run: async (a) => {
+      if (a[0] !== 'teacher') {
+        process.stderr.write(`neurox train: expected "teacher" (neurox train teacher [options]), got ${JSON.stringify(a[0] ?? '')}\n`);
+        return 2;
+      }
+      return (await import('../../models/cli.ts')).trainCli(a.slice(1));
+    },
+  },
+  distill: {
+    summary: 'distil the teacher into the DIVER-S student',
+    run: async (a) => (await import('../../models/cli.ts')).distillCli(a),
+  },
+  quantize: {
+    summary: 'quantise the student to int8 and export it to ONNX',
+    run: async (a) => (await import('../../models/cli.ts')).quantizeCli(a),
+  },
 };
 
 function help(): string {

@@ -5,19 +5,26 @@
  * process continues the same timeline (its first sample shows the outage exactly).
  *
  *   node --import tsx test/helpers/counter-outlet.ts NAME SOURCE_ID CHANNELS SRATE T0 [SECONDS] [CHUNK_MS]
+ *
+ * T0 = `wait`: start the timeline (index 0) once an inlet has subscribed, so a slow
+ * resolve on a loaded machine is never counted as loss.
  */
 import { StreamOutlet, localClock } from '../../adapters/lsl/index.ts';
 
 const [name, sourceId, chArg, srArg, t0Arg, secArg, chunkArg] = process.argv.slice(2);
 const C = Number(chArg);
 const srate = Number(srArg);
-const t0 = Number(t0Arg);
+let t0 = Number(t0Arg);
 const seconds = secArg ? Number(secArg) : Infinity;
 const chunkMs = chunkArg ? Number(chunkArg) : 20;
 const out = new StreamOutlet({
   name: name!, type: 'EEG', channelCount: C, srate, format: 'float32', sourceId: sourceId!,
   channels: Array.from({ length: C }, (_, i) => (i === C - 1 ? { label: 'COUNTER', type: 'MISC' } : { label: `ch${i + 1}`, type: 'EEG', unit: 'uV' })),
 });
+if (t0Arg === 'wait') {
+  while (!out.haveConsumers()) await new Promise((r) => setTimeout(r, 20));
+  t0 = localClock() + 0.2;
+}
 let next = Math.max(0, Math.ceil((localClock() - t0) * srate));
 const end = next + seconds * srate;
 process.stdout.write(`started ${next}\n`);

@@ -1,0 +1,49 @@
+/** Deterministic train / held-out sets for the model commands. */
+import type { DiverConfig } from './diver/config.ts';
+import { simRecording, eegmmidbRecording, toFrameSet, type FrameSet, type Task } from './data.ts';
+import { Progress } from './util/progress.ts';
+
+export interface DataOptions {
+  seed: number;
+  tasks: Task[];
+  /** Simulated training recordings per task (held-out: one more, other seeds). */
+  trainPerTask: number;
+  seconds: number;
+  testSeconds: number;
+  /** Add EEGMMIDB R03/R05/R06 (not R04: it is the held-out real-data benchmark) as unlabelled pretraining data. */
+  eegmmidbPretrain: boolean;
+}
+
+const cache = new Map<string, { train: FrameSet[]; test: FrameSet[] }>();
+
+export function buildDatasets(cfg: DiverConfig, o: DataOptions): { train: FrameSet[]; test: FrameSet[] } {
+  const key = JSON.stringify(o) + cfg.hopMs;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const jobs: (() => FrameSet)[] = [];
+  const testJobs: (() => FrameSet)[] = [];
+  for (const task of o.tasks) {
+    // SEEG speech runs at 2048 Hz on 144 contacts: shorter recordings keep the cost comparable
+    const secs = task === 'speech' ? Math.round(o.seconds * 0.6) : o.seconds;
+    const tsecs = task === 'speech' ? Math.round(o.testSeconds * 0.6) : o.testSeconds;
+    for (let i = 0; i < o.trainPerTask; i++) jobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + i, secs), cfg));
+    testJobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + 500, tsecs), cfg));
+  }
+  if (o.eegmmidbPretrain) for (const run of ['R03', 'R05', 'R06']) jobs.push(() => toFrameSet(eegmmidbRecording(run, null), cfg));
+  const bar = new Progress('data', jobs.length + testJobs.length);
+  const train: FrameSet[] = [];
+  const test: FrameSet[] = [];
+  let n = 0;
+  for (const j of jobs) {
+    train.push(j());
+    bar.tick(++n);
+  }
+  for (const j of testJobs) {
+    test.push(j());
+    bar.tick(++n);
+  }
+  bar.done();
+  const res = { train, test };
+  cache.set(key, res);
+  return res;
+}

@@ -1,0 +1,390 @@
+/**
+ * Teacher training (masked-patch pretraining + supervised heads), student
+ * distillation (logit KL + hidden matching) and evaluation, in TensorFlow.js.
+ * Backend: tfjs-node-gpu when installed, else wasm (logged).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { logger } from '../src/log.ts';
+import { type DiverConfig, adapterSlices, featDim, weightShapes } from './diver/config.ts';
+import { forward, rng, S, toTensors, type WeightArrays, type WeightTensors } from './diver/tfmodel.ts';
+import type { FrameSet, Task } from './data.ts';
+import { Progress } from './util/progress.ts';
+
+const log = logger('model-train');
+
+let backendName = '';
+/** Pick the fastest available tfjs backend: tensorflow (tfjs-node-gpu) → wasm → cpu. */
+export async function initBackend(): Promise<string> {
+  if (backendName) return backendName;
+  try {
+    const mod = '@tensorflow/tfjs-node-gpu';
+    await import(mod);
+    if (await tf.setBackend('tensorflow')) backendName = 'tensorflow (tfjs-node-gpu)';
+  } catch {
+    /* not installed */
+  }
+  if (!backendName) {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (await tf.setBackend('wasm')) backendName = 'wasm';
+    else {
+      await tf.setBackend('cpu');
+      backendName = 'cpu';
+    }
+  }
+  await tf.ready();
+  log.info({ backend: backendName }, 'tfjs backend');
+  return backendName;
+}
+
+const stopGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([]);
+  return { value: x.clone(), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] };
+}) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+export interface Batch {
+  x: tf.Tensor; // [B,T,C,F]
+  pos: tf.Tensor; // [B,C,P]
+  labels: Int16Array; // [B*T]
+  idle: Int8Array; // [B*T]
+  task: Task | null;
+  mask?: tf.Tensor; // [B,T,C]
+}
+
+/**
+ * Sample B windows of T frames from one frame set (seeded). When the set has
+ * more than `maxChannels` channels a random subset is used (cheaper steps, and
+ * the model learns to work on any montage subset).
+ */
+export function sampleBatch(cfg: DiverConfig, fs: FrameSet, B: number, T: number, r: () => number, maskFrac = 0, maxChannels = 0): Batch {
+  const F = featDim(cfg);
+  const P = cfg.posDim;
+  let chIdx = Array.from({ length: fs.C }, (_, i) => i);
+  if (maxChannels > 0 && fs.C > maxChannels) {
+    for (let i = chIdx.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [chIdx[i], chIdx[j]] = [chIdx[j], chIdx[i]];
+    }
+    chIdx = chIdx.slice(0, maxChannels);
+  }
+  const C = chIdx.length;
+  const x = new Float32Array(B * T * C * F);
+  const labels = new Int16Array(B * T);
+  const idle = new Int8Array(B * T);
+  const maxStart = Math.max(1, fs.nFrames - T);
+  const posSub = new Float32Array(C * P);
+  for (let c = 0; c < C; c++) posSub.set(fs.pos.subarray(chIdx[c] * P, (chIdx[c] + 1) * P), c * P);
+  const mask = maskFrac > 0 ? new Float32Array(B * T * C) : undefined;
+  for (let b = 0; b < B; b++) {
+    const s = Math.floor(r() * maxStart);
+    for (let t = 0; t < T; t++) {
+      for (let c = 0; c < C; c++) {
+        const src = ((s + t) * fs.C + chIdx[c]) * F;
+        x.set(fs.frames.subarray(src, src + F), ((b * T + t) * C + c) * F);
+      }
+    }
+    labels.set(fs.labels.subarray(s, s + T), b * T);
+    idle.set(fs.idle.subarray(s, s + T), b * T);
+    if (mask) {
+      // mask correlated channels together: the nearest neighbours (by position) of random seed channels
+      const nMask = Math.max(1, Math.round(maskFrac * C));
+      const m = new Uint8Array(C);
+      let count = 0;
+      while (count < nMask) {
+        const seed = Math.floor(r() * C);
+        const d = Array.from({ length: C }, (_, c) => {
+          let s2 = 0;
+          for (let k = 0; k < 3; k++) s2 += (posSub[c * P + k] - posSub[seed * P + k]) ** 2;
+          return [s2 + (c === seed ? -1 : 0), c];
+        }).sort((a, z) => a[0] - z[0]);
+        for (const [, c] of d.slice(0, Math.ceil(nMask / 2))) {
+          if (!m[c] && count < nMask) {
+            m[c] = 1;
+            count++;
+          }
+        }
+      }
+      for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) mask[(b * T + t) * C + c] = m[c];
+    }
+  }
+  const pos = tf.tidy(() => tf.tensor(posSub, [1, C, P]).tile([B, 1, 1]));
+  return {
+    x: tf.tensor(x, [B, T, C, F]),
+    pos,
+    labels,
+    idle,
+    task: fs.task,
+    mask: mask ? tf.tensor(mask, [B, T, C]) : undefined,
+  };
+}
+
+export function disposeBatch(b: Batch): void {
+  b.x.dispose();
+  b.pos.dispose();
+  b.mask?.dispose();
+}
+
+/** Masked cross-entropy over one adapter slice; labels −1 are ignored. Returns null when no frame is labelled. */
+function sliceCE(logits: tf.Tensor, start: number, end: number, labels: ArrayLike<number>): tf.Scalar | null {
+  const n = labels.length;
+  const k = end - start;
+  const oh = new Float32Array(n * k);
+  const w = new Float32Array(n);
+  let cnt = 0;
+  for (let i = 0; i < n; i++) {
+    if (labels[i] >= 0) {
+      oh[i * k + labels[i]] = 1;
+      w[i] = 1;
+      cnt++;
+    }
+  }
+  if (!cnt) return null;
+  const lg = logits.reshape([n, -1]).slice([0, start], [n, k]);
+  const lp = tf.logSoftmax(lg, -1);
+  return tf.neg(lp.mul(tf.tensor2d(oh, [n, k])).sum(-1).mul(tf.tensor1d(w)).sum().div(cnt)) as tf.Scalar;
+}
+
+function reconLoss(cfg: DiverConfig, x: tf.Tensor, recon: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+  const P = cfg.patchLen;
+  const nb = cfg.nBands;
+  const shp = S(x);
+  const patch = x.slice([0, 0, 0, 0], [shp[0], shp[1], shp[2], P]);
+  const diff = tf.concat([tf.zerosLike(patch.slice([0, 0, 0, 0], [shp[0], shp[1], shp[2], 1])), patch.slice([0, 0, 0, 1], [shp[0], shp[1], shp[2], P - 1]).sub(patch.slice([0, 0, 0, 0], [shp[0], shp[1], shp[2], P - 1]))], -1);
+  const bands = x.slice([0, 0, 0, P], [shp[0], shp[1], shp[2], nb]);
+  const target = tf.concat([patch, diff, bands], -1);
+  // weight toward high frequencies: first differences ×2, band weights rising with frequency
+  const wv = new Float32Array(2 * P + nb);
+  for (let i = 0; i < P; i++) wv[i] = 1;
+  for (let i = 0; i < P; i++) wv[P + i] = 2;
+  for (let b = 0; b < nb; b++) wv[2 * P + b] = 0.5 + (1.5 * b) / (nb - 1);
+  const wsum = wv.reduce((a, b) => a + b, 0);
+  const err = recon.sub(target).square().mul(tf.tensor1d(wv)).sum(-1).div(wsum); // [B,T,C]
+  return err.mul(mask).sum().div(mask.sum().add(1e-6)) as tf.Scalar;
+}
+
+export interface StepLosses {
+  total: number;
+  [k: string]: number;
+}
+
+export interface TrainPhase {
+  name: string;
+  steps: number;
+  lr: number;
+  /** Loss weights. */
+  w: { recon?: number; pred?: number; ce?: number; kl?: number; hidden?: number };
+  maskFrac?: number;
+}
+
+export interface TrainOptions {
+  seed: number;
+  batch: number;
+  seqFrames: number;
+  /** Random channel subset per batch when a recording has more (0 = all). */
+  maxChannels?: number;
+  progress?: boolean;
+  /** Called every `every` steps with the step index (for checkpoints). */
+  onCheckpoint?: (step: number) => void;
+  checkpointEvery?: number;
+  teacher?: { cfg: DiverConfig; W: WeightTensors };
+}
+
+/**
+ * Run phases of optimisation on `vars` (Adam, cosine decay per phase). Returns
+ * the loss history [{step, ...losses}].
+ */
+export function trainPhases(
+  cfg: DiverConfig,
+  vars: Record<string, tf.Variable>,
+  sets: FrameSet[],
+  phases: TrainPhase[],
+  opts: TrainOptions,
+  extraVars: Record<string, tf.Variable> = {},
+): { step: number; phase: string; losses: StepLosses }[] {
+  const r = rng(opts.seed);
+  const history: { step: number; phase: string; losses: StepLosses }[] = [];
+  const slices = adapterSlices(cfg);
+  const idleSlice = slices.find((s) => s.name === 'idle')!;
+  let global = 0;
+  for (const ph of phases) {
+    const opt = tf.train.adam(ph.lr);
+    const bar = new Progress(`${cfg.name} ${ph.name}`, ph.steps, opts.progress !== false);
+    const varList = [...Object.values(vars), ...Object.values(extraVars)];
+    for (let s = 0; s < ph.steps; s++) {
+      (opt as unknown as { learningRate: number }).learningRate = ph.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * s) / ph.steps)));
+      const fs = sets[Math.floor(r() * sets.length)];
+      const batch = sampleBatch(cfg, fs, opts.batch, opts.seqFrames, r, ph.w.recon ? ph.maskFrac ?? 0.3 : 0, opts.maxChannels ?? 0);
+      const parts: Record<string, tf.Scalar> = {};
+      const lossVal = opt.minimize(
+        () => {
+          const out = forward(cfg, vars, { x: batch.x, pos: batch.pos, chanMask: batch.mask, wantRecon: !!ph.w.recon });
+          let total: tf.Scalar = tf.scalar(0);
+          const add = (name: string, wgt: number | undefined, v: tf.Scalar | null) => {
+            if (!wgt || !v) return;
+            parts[name] = tf.keep(v.clone());
+            total = total.add(v.mul(wgt)) as tf.Scalar;
+          };
+          if (ph.w.recon && out.recon && batch.mask) add('recon', ph.w.recon, reconLoss(cfg, batch.x, out.recon, batch.mask));
+          if (ph.w.pred) {
+            const T = opts.seqFrames;
+            const err = out.pred.sub(stopGrad(out.z)).square().mean(-1); // [B,T]
+            add('pred', ph.w.pred, err.slice([0, 1], [opts.batch, T - 1]).mean() as tf.Scalar);
+          }
+          if (ph.w.ce && batch.task) {
+            const sl = slices.find((x) => x.name === batch.task)!;
+            add('ce', ph.w.ce, sliceCE(out.logits, sl.start, sl.end, batch.labels));
+            add('ceIdle', ph.w.ce * 0.5, sliceCE(out.logits, idleSlice.start, idleSlice.end, batch.idle));
+          }
+          if (opts.teacher && (ph.w.kl || ph.w.hidden)) {
+            const tout = forward(opts.teacher.cfg, opts.teacher.W, { x: batch.x, pos: batch.pos });
+            if (ph.w.kl) {
+              const tau = 2;
+              const use = batch.task ? [slices.find((x) => x.name === batch.task)!, idleSlice] : [idleSlice];
+              let kl: tf.Tensor = tf.scalar(0);
+              const n = opts.batch * opts.seqFrames;
+              for (const sl of use) {
+                const k = sl.end - sl.start;
+                const tl = tout.logits.reshape([n, -1]).slice([0, sl.start], [n, k]).div(tau);
+                const sl2 = out.logits.reshape([n, -1]).slice([0, sl.start], [n, k]).div(tau);
+                const pt = tf.softmax(tl, -1);
+                kl = kl.add(pt.mul(tf.logSoftmax(tl, -1).sub(tf.logSoftmax(sl2, -1))).sum(-1).mean().mul(tau * tau));
+              }
+              add('kl', ph.w.kl, kl as tf.Scalar);
+            }
+            if (ph.w.hidden && extraVars['distill.proj']) {
+              const proj = tf.matMul(out.emb.reshape([-1, cfg.dModel]), extraVars['distill.proj'] as tf.Tensor2D);
+              add('hidden', ph.w.hidden, proj.sub(tout.emb.reshape([-1, opts.teacher.cfg.dModel])).square().mean() as tf.Scalar);
+            }
+          }
+          return total;
+        },
+        true,
+        varList,
+      );
+      const losses: StepLosses = { total: lossVal ? lossVal.dataSync()[0] : NaN };
+      for (const [k, v] of Object.entries(parts)) {
+        losses[k] = v.dataSync()[0];
+        v.dispose();
+      }
+      lossVal?.dispose();
+      disposeBatch(batch);
+      global++;
+      history.push({ step: global, phase: ph.name, losses });
+      bar.tick(s + 1, Object.entries(losses).map(([k, v]) => `${k}=${v.toFixed(3)}`).join(' '));
+      if (opts.onCheckpoint && opts.checkpointEvery && global % opts.checkpointEvery === 0) opts.onCheckpoint(global);
+    }
+    bar.done();
+    opt.dispose();
+  }
+  return history;
+}
+
+export function makeVariables(cfg: DiverConfig, w: WeightArrays): Record<string, tf.Variable> {
+  return toTensors(cfg, w, true) as Record<string, tf.Variable>;
+}
+
+export async function variablesToArrays(cfg: DiverConfig, vars: Record<string, tf.Tensor>): Promise<WeightArrays> {
+  const out: WeightArrays = {};
+  for (const k of Object.keys(weightShapes(cfg))) out[k] = (await vars[k].data()) as Float32Array;
+  return out;
+}
+
+// ---------------------------------------------------------------- evaluation
+
+/** Per-frame logits of a whole recording, streamed in windows of `win` frames with `warm` frames of context. */
+export function recordingLogits(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16): Float32Array {
+  const F = featDim(cfg);
+  const C = fs.C;
+  const K = cfg.adapters.reduce((s, a) => s + a.labels.length, 0);
+  const out = new Float32Array(fs.nFrames * K);
+  let start = 0;
+  while (start < fs.nFrames) {
+    const s0 = Math.max(0, start - warm);
+    const e = Math.min(fs.nFrames, start + win - (start - s0));
+    tf.tidy(() => {
+      const x = tf.tensor(fs.frames.subarray(s0 * C * F, e * C * F), [1, e - s0, C, F]);
+      const res = forward(cfg, W, { x, pos: tf.tensor(fs.pos, [1, C, cfg.posDim]) });
+      const lg = res.logits.dataSync();
+      out.set(lg.subarray((start - s0) * K), start * K);
+    });
+    start = e;
+  }
+  return out;
+}
+
+/** Per-frame embeddings [nFrames, D] of a whole recording (same streaming windows as recordingLogits). */
+export function recordingEmbeddings(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16): Float32Array {
+  const F = featDim(cfg);
+  const C = fs.C;
+  const D = cfg.dModel;
+  const out = new Float32Array(fs.nFrames * D);
+  let start = 0;
+  while (start < fs.nFrames) {
+    const s0 = Math.max(0, start - warm);
+    const e = Math.min(fs.nFrames, start + win - (start - s0));
+    tf.tidy(() => {
+      const x = tf.tensor(fs.frames.subarray(s0 * C * F, e * C * F), [1, e - s0, C, F]);
+      const res = forward(cfg, W, { x, pos: tf.tensor(fs.pos, [1, C, cfg.posDim]) });
+      out.set(res.emb.dataSync().subarray((start - s0) * D), start * D);
+    });
+    start = e;
+  }
+  return out;
+}
+
+export interface TaskScore {
+  task: Task;
+  /** Trial accuracy (mi/ssvep/speech: mean log-prob over the cue, task classes only) or balanced accuracy (p300 flashes). */
+  accuracy: number;
+  trials: number;
+  chance: number;
+}
+
+export function scoreTask(cfg: DiverConfig, fs: FrameSet, logits: Float32Array): TaskScore {
+  const task = fs.task as Task;
+  const sl = adapterSlices(cfg).find((s) => s.name === task)!;
+  const K = cfg.adapters.reduce((s, a) => s + a.labels.length, 0);
+  const k = sl.end - sl.start;
+  if (task === 'p300') {
+    const hit = [0, 0];
+    const tot = [0, 0];
+    for (const tr of fs.trials) {
+      const o = tr.start * K + sl.start;
+      const pred = logits[o + 1] > logits[o] ? 1 : 0;
+      tot[tr.cls]++;
+      if (pred === tr.cls) hit[tr.cls]++;
+    }
+    const acc = 0.5 * ((tot[0] ? hit[0] / tot[0] : 0) + (tot[1] ? hit[1] / tot[1] : 0));
+    return { task, accuracy: acc, trials: fs.trials.length, chance: 0.5 };
+  }
+  let correct = 0;
+  const present = new Set(fs.trials.map((t) => t.cls));
+  for (const tr of fs.trials) {
+    const score = new Float64Array(k);
+    for (let f = tr.start; f < tr.end; f++) {
+      const o = f * K + sl.start;
+      let m = -Infinity;
+      for (let i = 1; i < k; i++) m = Math.max(m, logits[o + i]);
+      let z = 0;
+      for (let i = 1; i < k; i++) z += Math.exp(logits[o + i] - m);
+      for (let i = 1; i < k; i++) score[i] += logits[o + i] - m - Math.log(z);
+    }
+    let best = 1;
+    for (let i = 2; i < k; i++) if (score[i] > score[best]) best = i;
+    if (best === tr.cls) correct++;
+  }
+  return { task, accuracy: fs.trials.length ? correct / fs.trials.length : NaN, trials: fs.trials.length, chance: 1 / Math.max(1, present.size) };
+}
+
+export function evaluate(cfg: DiverConfig, W: WeightTensors, sets: FrameSet[]): Record<string, TaskScore> {
+  const byTask: Record<string, { hit: number; n: number; chance: number }> = {};
+  for (const fs of sets) {
+    if (!fs.task) continue;
+    const s = scoreTask(cfg, fs, recordingLogits(cfg, W, fs));
+    const e = (byTask[fs.task] ??= { hit: 0, n: 0, chance: s.chance });
+    e.hit += s.accuracy * s.trials;
+    e.n += s.trials;
+  }
+  const out: Record<string, TaskScore> = {};
+  for (const [t, e] of Object.entries(byTask)) out[t] = { task: t as Task, accuracy: e.n ? e.hit / e.n : NaN, trials: e.n, chance: e.chance };
+  return out;
+}

@@ -1,0 +1,181 @@
+/**
+ * Exactness of the DIVER-S serving path: tfjs training graph vs the ONNX step
+ * written by models/diver/export.ts and run by the worker-thread runner.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { studentConfig, featDim, nClasses, type DiverConfig } from '../../models/diver/config.ts';
+import { initWeights, toTensors, forward, type WeightArrays } from '../../models/diver/tfmodel.ts';
+import { writeStepOnnx, quantizeWeights } from '../../models/diver/export.ts';
+import { loadModel, type ModelRunner } from '../../src/model/index.ts';
+
+const cfg: DiverConfig = studentConfig();
+const C = 7;
+const T = 6;
+let dir = '';
+let w: WeightArrays;
+
+function randn(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = (s + 0.5) / 4294967296;
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const v = (s + 0.5) / 4294967296;
+    out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  return out;
+}
+
+const F = featDim(cfg);
+const P = cfg.posDim;
+const K = nClasses(cfg);
+const xs = randn(T * C * F, 11);
+const pos = randn(C * P, 12, 0.5);
+
+async function tfjsFull(weights: WeightArrays, speech?: number[]): Promise<{ logits: Float32Array; emb: Float32Array; surprise: Float32Array }> {
+  const W = toTensors(cfg, weights);
+  const out = forward(cfg, W, {
+    x: tf.tensor(xs, [1, T, C, F]),
+    pos: tf.tensor(pos, [1, C, P]),
+    speech: speech ? tf.tensor(speech, [1, T], 'int32') : undefined,
+  });
+  return {
+    logits: (await out.logits.data()) as Float32Array,
+    emb: (await out.emb.data()) as Float32Array,
+    surprise: (await out.surprise.data()) as Float32Array,
+  };
+}
+
+async function runSteps(r: ModelRunner, perm?: number[], speech?: number[]) {
+  r.reset();
+  const res = [];
+  for (let t = 0; t < T; t++) {
+    const x = new Float32Array(C * F);
+    const p = new Float32Array(C * P);
+    for (let c = 0; c < C; c++) {
+      const src = perm ? perm[c] : c;
+      x.set(xs.subarray((t * C + src) * F, (t * C + src + 1) * F), c * F);
+      p.set(pos.subarray(src * P, (src + 1) * P), c * P);
+    }
+    res.push(await r.step({ x, posCode: p, nChannels: C, featDim: F, posDim: P }, { speech: speech?.[t] }));
+  }
+  return res;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+before(async () => {
+  await tf.setBackend('wasm');
+  dir = mkdtempSync(join(tmpdir(), 'neurox-model-'));
+  w = initWeights(cfg, 7);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('ONNX stepwise with TS-held KV cache equals tfjs full-sequence run (float32)', async () => {
+  const path = join(dir, 'f32.onnx');
+  writeStepOnnx(path, cfg, w);
+  const ref = await tfjsFull(w);
+  const r = await loadModel(path);
+  try {
+    assert.equal(r.info.backend, 'cpu');
+    assert.deepEqual(r.info.kv, { layers: cfg.layers, heads: cfg.heads, headDim: cfg.dModel / cfg.heads });
+    const steps = await runSteps(r);
+    for (let t = 0; t < T; t++) {
+      assert.ok(maxAbsDiff(steps[t].logits, ref.logits.subarray(t * K, (t + 1) * K)) < 1e-4, `logits t=${t}`);
+      assert.ok(maxAbsDiff(steps[t].embedding, ref.emb.subarray(t * cfg.dModel, (t + 1) * cfg.dModel)) < 1e-4, `emb t=${t}`);
+      assert.ok(Math.abs(steps[t].surprise - ref.surprise[t]) < 1e-4 * Math.max(1, ref.surprise[t]), `surprise t=${t}`);
+      // per-paradigm probabilities sum to one
+      for (const a of r.adapters) {
+        let s = 0;
+        for (let i = a.start; i < a.end; i++) s += steps[t].probs[i];
+        assert.ok(Math.abs(s - 1) < 1e-5);
+      }
+    }
+    assert.equal(r.cache.length, T);
+    assert.deepEqual(r.cache.positions, [0, 1, 2, 3, 4, 5]);
+    // stepping again after reset reproduces the same outputs
+    const again = await runSteps(r);
+    assert.ok(maxAbsDiff(again[T - 1].logits, steps[T - 1].logits) === 0);
+    // a speech stream present changes the output and still matches tfjs
+    const speech = [0, 3, 3, 0, 7, 1];
+    const refS = await tfjsFull(w, speech);
+    const stS = await runSteps(r, undefined, speech);
+    assert.ok(maxAbsDiff(stS[T - 1].logits, refS.logits.subarray((T - 1) * K)) < 1e-4);
+    assert.ok(maxAbsDiff(stS[T - 1].logits, steps[T - 1].logits) > 1e-4);
+  } finally {
+    await r.close();
+  }
+});
+
+test('permuting channel order leaves logits, embedding and surprise unchanged', async () => {
+  const path = join(dir, 'perm.onnx');
+  writeStepOnnx(path, cfg, w);
+  const r = await loadModel(path);
+  try {
+    const a = await runSteps(r);
+    const perm = [3, 0, 6, 2, 5, 1, 4];
+    const b = await runSteps(r, perm);
+    for (let t = 0; t < T; t++) {
+      assert.ok(maxAbsDiff(a[t].logits, b[t].logits) < 1e-5, `t=${t} ${maxAbsDiff(a[t].logits, b[t].logits)}`);
+      assert.ok(maxAbsDiff(a[t].embedding, b[t].embedding) < 1e-5);
+      assert.ok(Math.abs(a[t].surprise - b[t].surprise) < 1e-5);
+    }
+  } finally {
+    await r.close();
+  }
+});
+
+test('int8 ONNX student equals its dequantised tfjs twin; the window policy bounds the cache', async () => {
+  const { quant, dequant } = quantizeWeights(cfg, w);
+  const path = join(dir, 'int8.onnx');
+  const bytesQ = writeStepOnnx(path, cfg, w, { quant });
+  const bytesF = writeStepOnnx(join(dir, 'f.onnx'), cfg, w);
+  assert.ok(bytesQ < bytesF / 3, `int8 file ${bytesQ} vs float ${bytesF}`);
+  const ref = await tfjsFull(dequant);
+  const r = await loadModel(path, { cacheBudget: 4 });
+  try {
+    assert.equal(r.info.quantized, true);
+    const steps = await runSteps(r);
+    // within the budget the cache is exact, so the first 4 steps match the full run
+    for (let t = 0; t < 4; t++) {
+      assert.ok(maxAbsDiff(steps[t].logits, ref.logits.subarray(t * K, (t + 1) * K)) < 1e-4, `t=${t} ${maxAbsDiff(steps[t].logits, ref.logits.subarray(t * K, (t + 1) * K))}`);
+    }
+    assert.equal(r.cache.length, 4);
+    assert.deepEqual(r.cache.positions, [2, 3, 4, 5]);
+    // quantisation error vs the float model is small but nonzero
+    const refF = await tfjsFull(w);
+    const dq = maxAbsDiff(ref.logits, refF.logits);
+    assert.ok(dq > 0 && dq < 0.5, `int8 vs float logits ${dq}`);
+  } finally {
+    await r.close();
+  }
+});
+
+test('external model without neurox metadata loads through the same path; gpu request falls back cleanly', async () => {
+  const path = join(dir, 'bare.onnx');
+  writeStepOnnx(path, cfg, w, { bare: true });
+  const r = await loadModel(path, { device: 'gpu' });
+  try {
+    assert.equal(r.info.kind, 'external');
+    assert.equal(r.labels.length, K);
+    assert.equal(r.labels[0], 'class0');
+    assert.ok(r.info.backend === 'cuda' || (r.info.backend === 'cpu' && typeof r.info.fallbackReason === 'string'));
+    const s = await runSteps(r);
+    assert.equal(s.length, T);
+  } finally {
+    await r.close();
+  }
+  await assert.rejects(loadModel(join(dir, 'missing.onnx')), /ENOENT|no such file/);
+});
