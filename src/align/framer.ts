@@ -152,14 +152,20 @@ export class Framer {
       const oldest = Math.max(0, r.head - r.cap);
       while (idx >= oldest && r.ts[idx % r.cap]! >= tEnd) idx--;
       let newSamples = 0;
-      let filled = 0;
-      for (let k = idx; k >= oldest && filled < W; k--, filled++) {
+      const filled = Math.min(W, idx - oldest + 1);
+      // Copy the newest `filled` rows in at most two contiguous blocks (the ring may wrap).
+      for (let done = 0; done < filled; ) {
+        const lastSlot = (idx - done) % r.cap;
+        const n = Math.min(filled - done, lastSlot + 1);
+        const firstSlot = lastSlot - n + 1;
+        window.set(r.data.subarray(firstSlot * r.C, (lastSlot + 1) * r.C), (W - done - n) * r.C);
+        done += n;
+      }
+      for (let k = idx; k > idx - filled; k--) {
         const slot = k % r.cap;
-        window.set(r.data.subarray(slot * r.C, (slot + 1) * r.C), (W - 1 - filled) * r.C);
-        if (r.ts[slot]! >= tStart) {
-          newSamples++;
-          arrivedAt = Math.max(arrivedAt, r.arrived[slot]!);
-        }
+        if (r.ts[slot]! < tStart) break;
+        newSamples++;
+        arrivedAt = Math.max(arrivedAt, r.arrived[slot]!);
       }
       const gaps = r.gaps.filter((g) => g.tEnd >= tStart - 1 / r.srate && g.tStart < tEnd);
       r.gaps = r.gaps.filter((g) => g.tEnd >= tEnd);

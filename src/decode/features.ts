@@ -58,25 +58,26 @@ export function bandPowerFeatures(
   const Wd = Math.floor(W / q);
   const off = W - Wd * q; // keep the newest samples
   const nperseg = pow2Below(Math.min(Wd, Math.max(16, Math.round(fs / 2))));
-  const x = new Float64Array(Wd);
-  const out = new Float64Array(picks.length * bands.length);
-  const ref = new Float64Array(Wd);
-  if (car) {
-    for (let t = 0; t < Wd; t++) {
-      let s = 0;
-      for (let k = 0; k < q; k++) {
-        const row = (off + t * q + k) * C;
-        for (const c of picks) s += window[row + c]!;
-      }
-      ref[t] = s / (picks.length * q);
+  const P = picks.length;
+  const out = new Float64Array(P * bands.length);
+  // Decimate every picked channel in one row-major pass (contiguous reads).
+  const dec = new Float64Array(Wd * P);
+  for (let t = 0; t < Wd; t++) {
+    const o = t * P;
+    for (let k = 0; k < q; k++) {
+      const row = (off + t * q + k) * C;
+      for (let pi = 0; pi < P; pi++) dec[o + pi]! += window[row + picks[pi]!]!;
+    }
+    let mean = 0;
+    for (let pi = 0; pi < P; pi++) mean += (dec[o + pi]! /= q);
+    if (car) {
+      mean /= P;
+      for (let pi = 0; pi < P; pi++) dec[o + pi]! -= mean;
     }
   }
-  picks.forEach((c, pi) => {
-    for (let t = 0; t < Wd; t++) {
-      let s = 0;
-      for (let k = 0; k < q; k++) s += window[(off + t * q + k) * C + c]!;
-      x[t] = s / q - ref[t]!;
-    }
+  const x = new Float64Array(Wd);
+  picks.forEach((_, pi) => {
+    for (let t = 0; t < Wd; t++) x[t] = dec[t * P + pi]!;
     const { f, pxx } = welch(x, { fs, nperseg });
     bands.forEach((b, bi) => {
       let s = 0;

@@ -84,14 +84,16 @@ export class Pipeline {
         if (this.decodeErrors++ % 100 === 0) log.error({ err: (e as Error).message, errors: this.decodeErrors }, 'frame could not be decoded');
         continue;
       }
+      // Emission time is taken after the decoder ran: the latency includes its work.
+      const tEmit = Math.max(now, localClock());
       out.push({
         seq: this.seq++,
         label: d.label,
         probs: d.probs,
         confidence: d.confidence,
         tFrame: f.tEnd,
-        tEmit: now,
-        latencyMs: (now - f.arrivedAt) * 1000,
+        tEmit,
+        latencyMs: (tEmit - f.arrivedAt) * 1000,
         model: this.decoder.name,
         abstained: d.confidence < (this.opts.abstainBelow ?? 0),
       });
