@@ -3,8 +3,9 @@ import { BaselineDecoder } from '../decode/baseline.ts';
 import { logger } from '../log.ts';
 import { defaultRecordingPath, SessionRecorder } from '../session/record.ts';
 import { runSession, type RunningSession } from '../session/run.ts';
-import { num, parse } from './args.ts';
+import { num, parse, UsageError } from './args.ts';
 import { calibrateFromSimulator } from './sim-calibration.ts';
+import { parseDspOptions, type DspOptions } from '../dsp/chain.ts';
 
 const log = logger('cli.run');
 
@@ -21,6 +22,10 @@ const HELP = `neurox run [options]
   --save-profile FILE    save the decoder profile after live calibration
   --calibrate-sim DEVICE calibrate from the simulator's labelled block for DEVICE (with --seed)
   --seed N               simulator seed for --calibrate-sim (default 1)
+  --notch 50|60          notch the line frequency and its harmonics
+  --bandpass LO,HI       causal Butterworth band-pass (order 4)
+  --montage car|bipolar  re-reference (bipolar: adjacent contacts along SEEG shafts)
+  --resample HZ          polyphase resampling to HZ
   --abstain-below P      mark intents with confidence below P as abstained (default 0)
   --duration S           stop after S seconds (default: run until Ctrl-C)
   --record FILE          record the session to this XDF file
@@ -45,6 +50,10 @@ export const RUN_OPTIONS = {
   'calibrate-sim': { type: 'string' },
   seed: { type: 'string' },
   'abstain-below': { type: 'string' },
+  notch: { type: 'string' },
+  bandpass: { type: 'string' },
+  montage: { type: 'string' },
+  resample: { type: 'string' },
   duration: { type: 'string' },
   record: { type: 'string' },
   'no-record': { type: 'boolean' },
@@ -57,7 +66,13 @@ type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 export async function startFromOptions(v: RunValues): Promise<RunningSession & { recording?: string }> {
   let decoder: BaselineDecoder | undefined;
   if (v.profile) decoder = BaselineDecoder.load(v.profile);
-  else if (v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger));
+  let dsp: DspOptions;
+  try {
+    dsp = parseDspOptions({ notch: v.notch, bandpass: v.bandpass, montage: v.montage, resample: v.resample });
+  } catch (e) {
+    throw new UsageError(`neurox run: ${(e as Error).message}`);
+  }
+  if (!decoder && v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger), dsp);
   const hop = num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2);
   const window = num('window', v.window, 1.0, (x) => x > 0 && x <= 30);
   const abstainBelow = num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1);
@@ -65,7 +80,7 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession & {
   // Open the recorder first: no acquired chunk may arrive before it listens.
   const rec = file
     ? await SessionRecorder.open(file, {
-        headerFields: { neurox_hop: String(hop), neurox_window: String(window), neurox_abstain_below: String(abstainBelow) },
+        headerFields: { neurox_hop: String(hop), neurox_window: String(window), neurox_abstain_below: String(abstainBelow), neurox_dsp: JSON.stringify(dsp) },
       })
     : undefined;
   let s: RunningSession;
@@ -85,6 +100,7 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession & {
       host: v.host,
       hop,
       window,
+      dsp,
       decoder,
       saveProfile: v['save-profile'],
       abstainBelow,

@@ -6,12 +6,13 @@
 import { generateRecording } from '../../devices/signal-model.ts';
 import { getProfile } from '../../devices/profiles.ts';
 import type { BaselineDecoder } from '../decode/baseline.ts';
+import type { DspOptions } from '../dsp/chain.ts';
 import { logger } from '../log.ts';
 import { calibrateFromRecording } from '../session/calibrate.ts';
 
 const log = logger('calibration');
 
-export function calibrateFromSimulator(device: string, seed: number): BaselineDecoder {
+export function calibrateFromSimulator(device: string, seed: number, dsp?: DspOptions): BaselineDecoder {
   const profile = getProfile(device);
   const t0 = performance.now();
   // Long enough for the default calibration block (20 trials per class of ~6.25 s).
@@ -21,7 +22,7 @@ export function calibrateFromSimulator(device: string, seed: number): BaselineDe
   const n = Math.ceil((end.t + 1) * rec.srate) * rec.channels.length;
   const dec = calibrateFromRecording(
     { ...rec, data: rec.data.subarray(0, n), events: rec.events.filter((e) => e.t <= end.t) },
-    { calibration: { paradigm: 'mi' } },
+    { calibration: { paradigm: 'mi' }, dsp },
   );
   log.info({ device, seed, seconds: +end.t.toFixed(1), ms: Math.round(performance.now() - t0), labels: dec.labels }, 'decoder calibrated from the simulator calibration block');
   return dec;

@@ -14,3 +14,4 @@ export * from './badchannels.ts';
 export * from './artifacts.ts';
 export * from './operators.ts';
 export { nSamples, channelKey, withData, mulberry32, gaussian, type ChunkProcessor } from './chunk.ts';
+export { DspChain, dspActive, parseDspOptions, type DspOptions } from './chain.ts';

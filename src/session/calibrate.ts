@@ -5,6 +5,7 @@ import { CalibrationCollector, type CalibrationOptions } from '../decode/calibra
 import { neuralChannels } from '../decode/features.ts';
 import { recordingFrames, type Recording } from './offline.ts';
 import type { FramerOptions } from '../align/framer.ts';
+import type { DspOptions } from '../dsp/chain.ts';
 
 /** Feed one frame to a collector; adds its features when it lies in a labelled trial. */
 export function collectFrame(dec: BaselineDecoder, col: CalibrationCollector, f: Frame): void {
@@ -27,12 +28,12 @@ export function fitFromCollector(dec: BaselineDecoder, col: CalibrationCollector
 /** Calibrate a fresh baseline decoder from a labelled recording. */
 export function calibrateFromRecording(
   rec: Recording,
-  opts: { decoder?: BaselineOptions; calibration?: CalibrationOptions; framer?: FramerOptions } = {},
+  opts: { decoder?: BaselineOptions; calibration?: CalibrationOptions; framer?: FramerOptions; dsp?: DspOptions } = {},
 ): BaselineDecoder {
   const dec = new BaselineDecoder(opts.decoder);
   const col = new CalibrationCollector(opts.calibration);
   let last: Frame | undefined;
-  for (const f of recordingFrames(rec, opts.framer)) {
+  for (const f of recordingFrames(rec, { ...opts.framer, dsp: opts.dsp })) {
     collectFrame(dec, col, f);
     last = f;
   }

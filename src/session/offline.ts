@@ -3,6 +3,7 @@
  * pipeline uses, so offline calibration and evaluation see the frames live does.
  */
 import { Framer, type Frame, type FramerOptions } from '../align/framer.ts';
+import { DspChain, type DspOptions } from '../dsp/chain.ts';
 import type { ChannelInfo } from '../types.ts';
 
 export interface Recording {
@@ -18,7 +19,8 @@ export interface Recording {
 }
 
 /** Frames of a recording, cut exactly as the live framer would (chunks of `chunk` samples). */
-export function* recordingFrames(rec: Recording, opts: FramerOptions & { chunk?: number } = {}): Generator<Frame> {
+export function* recordingFrames(rec: Recording, opts: FramerOptions & { chunk?: number; dsp?: DspOptions } = {}): Generator<Frame> {
+  const dsp = new DspChain(opts.dsp);
   const C = rec.channels.length;
   const N = rec.data.length / C;
   const t0 = rec.t0 ?? 0;
@@ -36,6 +38,7 @@ export function* recordingFrames(rec: Recording, opts: FramerOptions & { chunk?:
     const mts: number[] = [];
     while (e < ev.length && t0 + ev[e]!.t <= tLast) (mk.push(ev[e]!.label), mts.push(t0 + ev[e]!.t), e++);
     if (mk.length) framer.push({ kind: 'marker', stream: 'markers', markers: mk, timestamps: Float64Array.from(mts) }, 0);
-    yield* framer.push({ kind: 'signal', stream, data: rec.data.subarray(i * C, (i + n) * C), timestamps: ts, channels: rec.channels, srate: rec.srate }, 0);
+    for (const c of dsp.process({ kind: 'signal', stream, data: rec.data.subarray(i * C, (i + n) * C), timestamps: ts, channels: rec.channels, srate: rec.srate }))
+      yield* framer.push(c, 0);
   }
 }

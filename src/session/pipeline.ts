@@ -5,6 +5,7 @@
  */
 import { NonFiniteRepair } from '../acquire/repair.ts';
 import { Framer, type Frame } from '../align/framer.ts';
+import { DspChain, type DspOptions } from '../dsp/chain.ts';
 import { ClockCorrector, type ClockOptions } from '../clock/clock.ts';
 import { BaselineDecoder, type BaselineOptions } from '../decode/baseline.ts';
 import { CalibrationCollector, type CalibrationOptions } from '../decode/calibration.ts';
@@ -21,6 +22,8 @@ export interface PipelineOptions {
   /** Seconds a silent stream may hold frames back (live); replay uses no limit. */
   maxLateness?: number;
   clock?: ClockOptions;
+  /** The dsp stage (notch, band-pass, montage, resample); none by default. */
+  dsp?: DspOptions;
   decoder?: BaselineDecoder;
   decoderOptions?: BaselineOptions;
   calibration?: CalibrationOptions;
@@ -30,7 +33,7 @@ export interface PipelineOptions {
 }
 
 export interface PipelineOutput {
-  /** Chunks after the clock stage (common clock). */
+  /** Chunks after the clock and dsp stages (common clock). */
   chunks: Chunk[];
   frames: Frame[];
   intents: Intent[];
@@ -39,6 +42,7 @@ export interface PipelineOutput {
 export class Pipeline {
   readonly decoder: BaselineDecoder;
   private readonly clock: ClockCorrector;
+  private readonly dsp: DspChain;
   private readonly framer: Framer;
   private readonly collector: CalibrationCollector;
   readonly repair = new NonFiniteRepair();
@@ -48,13 +52,14 @@ export class Pipeline {
   constructor(private readonly opts: PipelineOptions = {}) {
     this.decoder = opts.decoder ?? new BaselineDecoder(opts.decoderOptions);
     this.clock = new ClockCorrector(opts.clock);
+    this.dsp = new DspChain(opts.dsp);
     this.framer = new Framer({ hop: opts.hop, window: opts.window, maxLateness: opts.maxLateness });
     this.collector = new CalibrationCollector(opts.calibration);
   }
 
   /** Feed one acquired chunk (raw LSL timestamps); `now` is the local clock (s). */
   push(c: Chunk, now = localClock()): PipelineOutput {
-    const chunks = this.clock.process(c.kind === 'signal' ? this.repair.process(c) : c);
+    const chunks = this.clock.process(c.kind === 'signal' ? this.repair.process(c) : c).flatMap((k) => this.dsp.process(k));
     const frames: Frame[] = [];
     for (const k of chunks) frames.push(...this.framer.push(k, k.kind === 'signal' ? (k.arrivedAt ?? now) : now));
     return { chunks, frames, intents: this.decode(frames, now) };

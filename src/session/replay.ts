@@ -25,6 +25,7 @@ import type { CalibrationOptions } from '../decode/calibration.ts';
 import { logger } from '../log.ts';
 import type { ChannelInfo, Chunk, Intent, SignalChunk, StreamId, StreamMeta } from '../types.ts';
 import { localClock } from '../util/clock.ts';
+import type { DspOptions } from '../dsp/chain.ts';
 import { Pipeline } from './pipeline.ts';
 import { NEUROX_STREAMS, NEUROX_TYPE_PREFIX } from './record.ts';
 
@@ -401,6 +402,8 @@ export interface ReplayOptions extends ReplaySourceOptions {
   calibration?: CalibrationOptions;
   /** Frame hop / window (default: the values the recording was made with, else 0.08 / 1.0). */
   hop?: number;
+  /** The dsp stage (default: the chain the recording was made with, else none). */
+  dsp?: DspOptions;
   window?: number;
   abstainBelow?: number;
   /** Pace the chunks at the recording's own speed (default: as fast as possible). */
@@ -442,7 +445,8 @@ export async function replayRecording(file: string, opts: ReplayOptions = {}): P
     const hop = opts.hop ?? numField(header.neurox_hop) ?? 0.08;
     const window = opts.window ?? numField(header.neurox_window) ?? 1.0;
     const abstainBelow = opts.abstainBelow ?? numField(header.neurox_abstain_below) ?? 0;
-    return new Pipeline({ hop, window, abstainBelow, maxLateness: 1e9, decoder: opts.decoder, decoderOptions: opts.decoderOptions, calibration: opts.calibration });
+    const dsp = opts.dsp ?? (header.neurox_dsp ? (JSON.parse(header.neurox_dsp) as DspOptions) : undefined);
+    return new Pipeline({ hop, window, abstainBelow, dsp, maxLateness: 1e9, decoder: opts.decoder, decoderOptions: opts.decoderOptions, calibration: opts.calibration });
   };
   const intents: Intent[] = [];
   let chunks = 0;

@@ -7,6 +7,7 @@ import { closeAllInlets, lslSource } from '../../adapters/lsl/source.ts';
 import type { StreamQuery } from '../../adapters/lsl/resolve.ts';
 import { IntentServer } from '../../adapters/ws/server.ts';
 import type { BaselineDecoder, BaselineOptions } from '../decode/baseline.ts';
+import type { DspOptions } from '../dsp/chain.ts';
 import type { CalibrationOptions } from '../decode/calibration.ts';
 import { logger } from '../log.ts';
 import type { Chunk, Intent, StreamMeta } from '../types.ts';
@@ -23,6 +24,8 @@ export interface RunOptions {
   host?: string;
   hop?: number;
   window?: number;
+  /** The dsp stage between clock and align (none by default). */
+  dsp?: DspOptions;
   /** A calibrated decoder (from a profile or a recording); otherwise calibrate live. */
   decoder?: BaselineDecoder;
   decoderOptions?: BaselineOptions;
@@ -55,6 +58,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   const pipeline = new Pipeline({
     hop: opts.hop,
     window: opts.window,
+    dsp: opts.dsp,
     decoder: opts.decoder,
     decoderOptions: opts.decoderOptions,
     calibration: opts.calibration,
