@@ -98,7 +98,9 @@ test('EEG stream + markers: desc channels, rate within 1 % over ~3 s, exact time
     const rate = sxy / sxx;
     assert.ok(Math.abs(rate / 160 - 1) < 0.01, `measured rate ${rate.toFixed(2)} Hz`);
     assert.ok(total > 160 * 2.8, `${total} samples in 3.2 s`);
-    assert.ok(maxLag < 0.25, `samples arrive close to their timestamps (max lag ${maxLag.toFixed(3)} s)`);
+    // Pacing, not speed: a simulator that buffered seconds would fail; a loaded CI machine
+    // stalling this (shared) event loop for a few hundred ms must not.
+    assert.ok(maxLag < 1.0, `samples arrive close to their timestamps (max lag ${maxLag.toFixed(3)} s)`);
 
     // markers: the first cue at 3 s is on the sample grid
     const cue = markers.find((m) => /^mi:(left|right)$/.test(m.label));
