@@ -96,7 +96,12 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     }
   };
 
-  const signal$ = lslSource(opts.signal ?? { prop: 'type', value: 'EEG' }, { resolveTimeout: opts.resolveTimeout });
+  // Apps are told when the signal stream is lost and when it is back: never a silent stall.
+  const onStatus = (e: { stream: string; state: 'lost' | 'resumed' | 'opened' }) => {
+    if (e.state === 'lost') srv.sendStatus({ state: 'stream-lost', detail: `no samples from ${e.stream}` });
+    if (e.state === 'resumed') srv.sendStatus(decoder.calibrated ? { state: 'running' } : { state: 'calibrating' });
+  };
+  const signal$ = lslSource(opts.signal ?? { prop: 'type', value: 'EEG' }, { resolveTimeout: opts.resolveTimeout, onStatus });
   const markers$ = opts.markers === null ? [] : [lslSource(opts.markers ?? { prop: 'type', value: 'Markers' })];
   const tick = setInterval(() => emit(pipeline.tick()), 20);
   const sub: Subscription = merge(signal$, ...markers$).subscribe({
