@@ -64,8 +64,8 @@ function connect(meta: StreamMeta, exact: boolean): StreamInlet | undefined {
       continue;
     }
     try {
-      inlet.open(10);
-      post({ type: 'open', meta: inlet.fullInfo(10) });
+      inlet.open(5);
+      post({ type: 'open', meta: inlet.fullInfo(5) });
       return inlet;
     } catch (e) {
       // The stream vanished between resolve and open: keep looking for it.
@@ -92,8 +92,14 @@ function run(): void {
       const now = localClock();
       if (now >= nextCorrection) {
         nextCorrection = now + cfg.timeCorrectionEvery;
-        const offset = inlet.timeCorrection(stalled ? 0.2 : 2);
-        post({ type: 'offset', collectedAt: localClock(), offset });
+        // Short timeouts keep every blocking call under a second, so a stop request is honoured quickly.
+        try {
+          const offset = inlet.timeCorrection(stalled ? 0.2 : 1);
+          post({ type: 'offset', collectedAt: localClock(), offset });
+        } catch (e) {
+          // No answer (the outlet is gone or busy): the last offset stays in force.
+          if (!(e instanceof LslError && e.code === -1)) throw e;
+        }
       }
       const first = inlet.pull(1, cfg.pollTimeout);
       if (first.samples === 0) {

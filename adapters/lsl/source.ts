@@ -138,8 +138,10 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
     worker.on('error', (e) => sub.error(e));
     return () => {
       Atomics.store(new Int32Array(control), 0, 1);
-      // The worker notices the flag within one poll timeout; terminate as a backstop.
-      setTimeout(() => void worker.terminate(), 1000).unref();
+      // The worker notices the flag after its current liblsl call (≤ 1 s) and exits by
+      // itself. It is never terminated: a thread killed inside a native call aborts the
+      // whole process.
+      void worker;
     };
   });
 }
