@@ -62,7 +62,9 @@ function systemCandidates(): string[] {
 /** Ordered list of places liblsl is looked for. */
 export function liblslCandidates(): string[] {
   const env = process.env.NEUROX_LIBLSL;
-  return [...(env ? [env] : []), ...systemCandidates(), ...bundledCandidates()];
+  // An explicit choice is honoured or reported, never silently replaced by another library.
+  if (env) return [env];
+  return [...systemCandidates(), ...bundledCandidates()];
 }
 
 function loadFirst(): { lib: koffi.IKoffiLib; path: string } {

@@ -107,3 +107,11 @@ test('a decoder that does not fit the stream (missing channels) logs and carries
   }
   assert.equal(intents, 0);
 });
+
+test('no loadable liblsl: the error lists where it looked and how to point at one', () => {
+  const r = spawnSync(process.execPath, [bin, 'streams', '--wait', '0.2'], { encoding: 'utf8', env: { ...process.env, NEUROX_LIBLSL: '/nonexistent/liblsl.so' } });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /liblsl could not be loaded\. Tried:/);
+  assert.match(r.stderr, /\/nonexistent\/liblsl\.so: no such file/);
+  assert.match(r.stderr, /Set NEUROX_LIBLSL=/);
+});
