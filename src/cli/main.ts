@@ -97,7 +97,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${e.message}\n`);
       return 2;
     }
-    log.error({ err: (e as Error).message, stack: (e as Error).stack }, `neurox ${cmd} failed`);
+    log.error({ err: (e as Error).message }, `neurox ${cmd} failed`);
+    log.debug({ stack: (e as Error).stack }, 'stack of the failure');
     process.stderr.write(`neurox ${cmd}: ${(e as Error).message}\n`);
     return 1;
   }
