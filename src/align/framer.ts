@@ -14,6 +14,10 @@ export interface FrameStream {
   present: boolean;
   srate: number;
   channels: ChannelInfo[];
+  /** Identity of the buffer these samples came from (changes when a stream restarts or changes shape). */
+  ringId: number;
+  /** Absolute index (since `ringId` began) one past the newest sample in `window`. */
+  endIndex: number;
   /** The last `windowSamples` samples ending at the frame end (samples × channels). */
   window: Float32Array;
   windowSamples: number;
@@ -48,7 +52,10 @@ export interface FramerOptions {
   maxLateness?: number;
 }
 
+let nextRingId = 1;
+
 interface Ring {
+  id: number;
   srate: number;
   channels: ChannelInfo[];
   C: number;
@@ -83,7 +90,7 @@ export class Framer {
     if (!r || r.C !== channels.length || r.srate !== srate) {
       const cap = Math.max(16, Math.ceil((this.win + Math.min(this.maxLateness, 10) + 2 * this.hop + 1) * srate));
       r = {
-        srate, channels, C: channels.length, cap,
+        id: nextRingId++, srate, channels, C: channels.length, cap,
         data: new Float32Array(cap * channels.length),
         ts: new Float64Array(cap), arrived: new Float64Array(cap),
         head: 0, lastTs: -Infinity, lastArrival: localClock(), gaps: [],
@@ -169,7 +176,7 @@ export class Framer {
       }
       const gaps = r.gaps.filter((g) => g.tEnd >= tStart - 1 / r.srate && g.tStart < tEnd);
       r.gaps = r.gaps.filter((g) => g.tEnd >= tEnd);
-      streams.set(id, { present: live && newSamples > 0, srate: r.srate, channels: r.channels, window, windowSamples: W, newSamples, gaps });
+      streams.set(id, { present: live && newSamples > 0, ringId: r.id, endIndex: idx + 1, srate: r.srate, channels: r.channels, window, windowSamples: W, newSamples, gaps });
     }
     const markers = this.markers.filter((m) => m.t < tEnd);
     this.markers = this.markers.filter((m) => m.t >= tEnd);

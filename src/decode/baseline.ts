@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Frame, FrameStream } from '../align/framer.ts';
 import type { StreamId } from '../types.ts';
-import { bandPowerFeatures, MI_BANDS, neuralChannels, type Band } from './features.ts';
+import { BandPowerFeatures, MI_BANDS, neuralChannels, type Band } from './features.ts';
 import { fitLda, predictLda, type LdaModel } from './lda.ts';
 import { logger } from '../log.ts';
 
@@ -44,6 +44,7 @@ export class BaselineDecoder {
   private profile: BaselineProfile | undefined;
   private picks: number[] | undefined;
   private picksKey = '';
+  private extractor: BandPowerFeatures | undefined;
 
   constructor(private readonly opts: BaselineOptions = {}) {}
 
@@ -69,7 +70,7 @@ export class BaselineDecoder {
     return this.featuresOf(s);
   }
 
-  featuresOf(s: FrameStream): Float64Array {
+  featuresOf(s: FrameStream): Float64Array | undefined {
     const key = s.channels.map((c) => c.label).join('|');
     if (key !== this.picksKey) {
       if (this.profile && Math.abs(this.profile.srate - s.srate) > 1e-6)
@@ -78,8 +79,8 @@ export class BaselineDecoder {
       this.picks = neuralChannels(s.channels, want);
       this.picksKey = key;
     }
-    const bands = this.profile?.bands ?? this.opts.bands ?? MI_BANDS;
-    return bandPowerFeatures(s.window, s.windowSamples, s.channels.length, s.srate, this.picks!, bands, this.profile?.car ?? this.opts.car ?? true);
+    this.extractor ??= new BandPowerFeatures(this.profile?.bands ?? this.opts.bands ?? MI_BANDS, this.profile?.car ?? this.opts.car ?? true);
+    return this.extractor.compute(s.window, s.windowSamples, s.channels.length, s.srate, this.picks!, s.ringId, s.endIndex);
   }
 
   /** Fit from labelled feature rows; returns training accuracy. */

@@ -1,4 +1,4 @@
 export { BaselineDecoder, type BaselineOptions, type BaselineProfile, type Decoded } from './baseline.ts';
 export { CalibrationCollector, type CalibrationOptions } from './calibration.ts';
 export { fitLda, predictLda, ledoitWolf, type LdaModel } from './lda.ts';
-export { bandPowerFeatures, neuralChannels, MI_BANDS, type Band } from './features.ts';
+export { BandPowerFeatures, neuralChannels, MI_BANDS, type Band } from './features.ts';
