@@ -41,6 +41,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'train and score a decoder offline on labelled recordings (MI, P300, SSVEP)',
     run: async (a) => (await import('./evaluate.ts')).evaluateCli(a),
   },
+  export: {
+    summary: 'export a recorded session (XDF) to EDF+ for clinical viewers',
+    run: async (a) => (await import('./export.ts')).exportCli(a),
+  },
   train: {
     summary: 'train the DIVER-style teacher model (`neurox train teacher`)',
     run: async (a) => {
