@@ -18,7 +18,10 @@ export interface FrameStream {
   ringId: number;
   /** Absolute index (since `ringId` began) one past the newest sample in `window`. */
   endIndex: number;
-  /** The last `windowSamples` samples ending at the frame end (samples × channels). */
+  /**
+   * The last `windowSamples` samples ending at the frame end (samples × channels).
+   * May be a view into the framer's buffer: read it before the next chunk is pushed.
+   */
   window: Float32Array;
   windowSamples: number;
   /** Samples of this stream whose timestamps fall inside [tStart, tEnd). */
@@ -88,7 +91,8 @@ export class Framer {
   private ring(id: StreamId, srate: number, channels: ChannelInfo[]): Ring {
     let r = this.rings.get(id);
     if (!r || r.C !== channels.length || r.srate !== srate) {
-      const cap = Math.max(16, Math.ceil((this.win + Math.min(this.maxLateness, 10) + 2 * this.hop + 1) * srate));
+      // Several windows long, so most windows lie contiguously in the ring (no copy).
+      const cap = Math.max(16, Math.ceil((4 * this.win + Math.min(this.maxLateness, 10) + 2 * this.hop + 1) * srate));
       r = {
         id: nextRingId++, srate, channels, C: channels.length, cap,
         data: new Float32Array(cap * channels.length),
@@ -106,12 +110,15 @@ export class Framer {
       if (c.srate <= 0 || c.channels.length === 0) return [];
       const r = this.ring(c.stream, c.srate, c.channels);
       const n = c.timestamps.length;
-      for (let i = 0; i < n; i++) {
+      // Block copies into the ring (at most two when it wraps).
+      for (let i = 0; i < n; ) {
         const slot = r.head % r.cap;
-        r.data.set(c.data.subarray(i * r.C, (i + 1) * r.C), slot * r.C);
-        r.ts[slot] = c.timestamps[i]!;
-        r.arrived[slot] = arrivedAt;
-        r.head++;
+        const m = Math.min(n - i, r.cap - slot);
+        r.data.set(c.data.subarray(i * r.C, (i + m) * r.C), slot * r.C);
+        r.ts.set(c.timestamps.subarray(i, i + m), slot);
+        r.arrived.fill(arrivedAt, slot, slot + m);
+        r.head += m;
+        i += m;
       }
       if (n) r.lastTs = c.timestamps[n - 1]!;
       r.lastArrival = arrivedAt;
@@ -153,20 +160,27 @@ export class Framer {
     for (const [id, r] of this.rings) {
       const live = now - r.lastArrival <= this.maxLateness;
       const W = Math.round(this.win * r.srate);
-      const window = new Float32Array(W * r.C);
       // Newest sample with t < tEnd, walking back from the head.
       let idx = r.head - 1;
       const oldest = Math.max(0, r.head - r.cap);
       while (idx >= oldest && r.ts[idx % r.cap]! >= tEnd) idx--;
       let newSamples = 0;
       const filled = Math.min(W, idx - oldest + 1);
-      // Copy the newest `filled` rows in at most two contiguous blocks (the ring may wrap).
-      for (let done = 0; done < filled; ) {
-        const lastSlot = (idx - done) % r.cap;
-        const n = Math.min(filled - done, lastSlot + 1);
-        const firstSlot = lastSlot - n + 1;
-        window.set(r.data.subarray(firstSlot * r.C, (lastSlot + 1) * r.C), (W - done - n) * r.C);
-        done += n;
+      const lastSlot = idx % r.cap;
+      let window: Float32Array;
+      if (filled === W && lastSlot + 1 >= W) {
+        // The window lies contiguously in the ring: hand out a view, no copy (it is
+        // valid until the next push, which is when every consumer has used it).
+        window = r.data.subarray((lastSlot + 1 - W) * r.C, (lastSlot + 1) * r.C);
+      } else {
+        window = new Float32Array(W * r.C);
+        // Copy the newest `filled` rows in at most two contiguous blocks (the ring wraps).
+        for (let done = 0; done < filled; ) {
+          const last = (idx - done) % r.cap;
+          const n = Math.min(filled - done, last + 1);
+          window.set(r.data.subarray((last - n + 1) * r.C, (last + 1) * r.C), (W - done - n) * r.C);
+          done += n;
+        }
       }
       for (let k = idx; k > idx - filled; k--) {
         const slot = k % r.cap;
