@@ -1,6 +1,7 @@
 /** Stream metadata: reading liblsl stream infos into plain objects, and building infos for outlets. */
 import type { ChannelInfo, StreamMeta } from '../../src/types.ts';
 import { CF, CF_NAME, type ChannelFormat, liblsl, takeString } from './liblsl.ts';
+import { channelFrom, checkedChannels } from '../../src/util/channels.ts';
 
 /** Plain description of an LSL stream (everything a consumer needs, no native handles). */
 export type StreamDescription = StreamMeta;
@@ -24,26 +25,12 @@ export function readChannels(info: Ptr, count: number): ChannelInfo[] {
   if (chans && !L.lsl_empty(chans)) {
     for (let ch = L.lsl_first_child(chans); ch && !L.lsl_empty(ch); ch = L.lsl_next_sibling(ch)) {
       if ((L.lsl_name(ch) as string) !== 'channel') continue;
-      const c: ChannelInfo = { label: childText(ch, 'label') ?? `ch${out.length + 1}` };
-      const type = childText(ch, 'type');
-      const unit = childText(ch, 'unit');
-      if (type) c.type = type;
-      if (unit) c.unit = unit;
       const loc = L.lsl_child(ch, 'location');
-      if (loc && !L.lsl_empty(loc)) {
-        const xyz = ['X', 'Y', 'Z'].map((k) => Number(childText(loc, k)));
-        if (xyz.every(Number.isFinite)) c.pos = xyz as [number, number, number];
-      }
-      const shaft = childText(ch, 'shaft');
-      const contact = childText(ch, 'contact');
-      if (shaft) c.shaft = shaft;
-      if (contact !== undefined && Number.isFinite(Number(contact))) c.contact = Number(contact);
-      out.push(c);
+      const hasLoc = loc && !L.lsl_empty(loc);
+      out.push(channelFrom(out.length, (n) => childText(ch, n), hasLoc ? (k) => childText(loc, k) : undefined));
     }
   }
-  // A description that does not match the channel count is ignored rather than trusted.
-  if (out.length !== count) return Array.from({ length: count }, (_, i) => ({ label: `ch${i + 1}` }));
-  return out;
+  return checkedChannels(out, count);
 }
 
 /** Convert a native streaminfo handle into a plain StreamDescription. */

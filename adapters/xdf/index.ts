@@ -5,6 +5,6 @@ export { XdfWriter } from './writer.ts';
 export type { XdfWriterOptions, XdfStreamSpec, XdfWriterStats } from './writer.ts';
 export { XdfFormatError } from './errors.ts';
 export { parseXml, parseStreamInfo, parseStreamFooter, buildStreamInfoXml, escapeXml, CHANNEL_FORMATS } from './xml.ts';
-export type { XmlElement, XdfStreamInfo, XdfChannel, XdfChannelFormat, XdfFooter } from './xml.ts';
+export type { XmlElement, XdfStreamInfo, XdfChannel, XdfChannelFormat, XdfFooter, StreamInfoFields } from './xml.ts';
 export { robustLineFit, clockSegments, applyClockSync, dejitter, effectiveSrate } from './sync.ts';
 export type { ClockSegment, ClockSyncOptions, DejitterOptions, LineFit } from './sync.ts';

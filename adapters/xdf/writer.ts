@@ -20,7 +20,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { logger } from '../../src/log.ts';
 import { BOUNDARY_UUID, FORMAT_BYTES, TAG, type XdfData } from './reader.ts';
-import { buildStreamInfoXml, escapeXml, numText, parseStreamInfo, type XdfChannel, type XdfChannelFormat, type XdfStreamInfo } from './xml.ts';
+import { buildStreamInfoXml, escapeXml, numText, parseStreamInfo, type StreamInfoFields, type XdfChannelFormat, type XdfStreamInfo } from './xml.ts';
 
 const log = logger('xdf-writer');
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
@@ -41,20 +41,7 @@ export interface XdfWriterOptions {
 /** A stream to add: either the full LSL info XML, or the fields to build one from. */
 export type XdfStreamSpec =
   | { xml: string }
-  | {
-      info: {
-        name: string;
-        type?: string;
-        channel_count: number;
-        nominal_srate: number;
-        channel_format: XdfChannelFormat;
-        source_id?: string;
-        created_at?: number;
-        uid?: string;
-        hostname?: string;
-        channels?: XdfChannel[];
-      };
-    };
+  | { info: StreamInfoFields };
 
 export interface XdfWriterStats {
   bytesWritten: number;

@@ -271,8 +271,8 @@ export function parseStreamFooter(xml: string): XdfFooter {
   return f;
 }
 
-/** Build an LSL stream info XML document from its fields. */
-export function buildStreamInfoXml(info: {
+/** The fields an LSL stream info XML document is built from. */
+export interface StreamInfoFields {
   name: string;
   type?: string;
   channel_count: number;
@@ -283,7 +283,10 @@ export function buildStreamInfoXml(info: {
   uid?: string;
   hostname?: string;
   channels?: XdfChannel[];
-}): string {
+}
+
+/** Build an LSL stream info XML document from its fields. */
+export function buildStreamInfoXml(info: StreamInfoFields): string {
   const e = escapeXml;
   let x = '<?xml version="1.0"?>\n<info>\n';
   x += `\t<name>${e(info.name)}</name>\n`;

@@ -26,6 +26,7 @@ import { logger } from '../log.ts';
 import type { ChannelInfo, Chunk, Intent, SignalChunk, StreamId, StreamMeta } from '../types.ts';
 import { localClock } from '../util/clock.ts';
 import type { DspOptions } from '../dsp/chain.ts';
+import { channelFrom, checkedChannels } from '../util/channels.ts';
 import { Pipeline } from './pipeline.ts';
 import { NEUROX_STREAMS, NEUROX_TYPE_PREFIX } from './record.ts';
 
@@ -72,24 +73,10 @@ function channelsOf(info: XdfStreamInfo): ChannelInfo[] {
   const chans = info.desc?.children.find((c) => c.name === 'channels');
   for (const ch of chans?.children ?? []) {
     if (ch.name !== 'channel') continue;
-    const c: ChannelInfo = { label: childText(ch, 'label') ?? `ch${out.length + 1}` };
-    const type = childText(ch, 'type');
-    const unit = childText(ch, 'unit');
-    if (type) c.type = type;
-    if (unit) c.unit = unit;
     const loc = ch.children.find((x) => x.name === 'location');
-    if (loc) {
-      const xyz = ['X', 'Y', 'Z'].map((k) => Number(childText(loc, k)));
-      if (xyz.every(Number.isFinite)) c.pos = xyz as [number, number, number];
-    }
-    const shaft = childText(ch, 'shaft');
-    const contact = childText(ch, 'contact');
-    if (shaft) c.shaft = shaft;
-    if (contact !== undefined && Number.isFinite(Number(contact))) c.contact = Number(contact);
-    out.push(c);
+    out.push(channelFrom(out.length, (n) => childText(ch, n), loc ? (k) => childText(loc, k) : undefined));
   }
-  if (out.length !== info.channel_count) return Array.from({ length: info.channel_count }, (_, i) => ({ label: `ch${i + 1}` }));
-  return out;
+  return checkedChannels(out, info.channel_count);
 }
 
 function metaOf(info: XdfStreamInfo, xml: string): StreamMeta {

@@ -1,13 +1,7 @@
-/** Small seeded PRNG for tests (mulberry32) with a Box-Muller normal. */
+/** Seeded uniform and normal draws for tests, on the project's mulberry32 PRNG. */
+import { gaussian, mulberry32 } from '../../src/dsp/chunk.ts';
+
 export function rng(seed: number): { uniform(): number; normal(): number } {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(uniform() + 1e-300)) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal };
+  const uniform = mulberry32(seed);
+  return { uniform, normal: gaussian(uniform) };
 }
