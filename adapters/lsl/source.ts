@@ -33,6 +33,10 @@ export interface LslSourceOptions {
   continuityTolerance?: number;
   /** Relative mismatch between measured and nominal rate that triggers a warning. */
   rateTolerance?: number;
+  /** Keep looking for further matching streams after the first ones (default true). */
+  watch?: boolean;
+  /** Seconds between those looks (default 2). */
+  watchEvery?: number;
   /** Told when a stream is lost and when it is back (besides the log lines). */
   onStatus?: (e: { stream: StreamId; state: 'lost' | 'resumed' | 'opened' }) => void;
 }
@@ -153,21 +157,48 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
 export function lslSource(query: StreamQuery, opts: LslSourceOptions = {}): Observable<Chunk> {
   return new Observable<Chunk>((sub) => {
     const subs: { unsubscribe(): void }[] = [];
+    // One inlet per stream identity: its source_id, else name + type (a restarted
+    // outlet without a source_id is re-found by the inlet worker itself).
+    const opened = new Set<string>();
+    const identity = (m: StreamMeta) => m.sourceId || `${m.name}|${m.type}`;
     let closed = false;
+    let watch: ReturnType<typeof setTimeout> | undefined;
     const t0 = Date.now();
+    const open = (found: StreamMeta[]) => {
+      for (const meta of found) {
+        if (opened.has(identity(meta))) continue;
+        opened.add(identity(meta));
+        subs.push(
+          inletSource(meta, opts).subscribe({
+            next: (c) => sub.next(c),
+            // One broken stream must not take the others down: log it and drop it.
+            error: (e) => log.error({ stream: meta.name, err: (e as Error).message }, 'stream dropped after an unrecoverable error'),
+          }),
+        );
+      }
+    };
+    // Streams that appear later (a marker stream started after the runtime) join too.
+    const keepWatching = () => {
+      if (closed || opts.watch === false) return;
+      watch = setTimeout(() => {
+        resolveStreams(query, { timeout: 0.5, minimum: 1 })
+          .then((found) => {
+            if (closed) return;
+            const fresh = found.filter((m) => !opened.has(identity(m)));
+            if (fresh.length) log.info({ streams: fresh.map((m) => m.name) }, 'new matching streams');
+            open(fresh);
+          })
+          .catch((e) => log.warn({ err: (e as Error).message }, 'stream watch failed'))
+          .finally(keepWatching);
+      }, (opts.watchEvery ?? 2) * 1000);
+    };
     const attempt = async (): Promise<void> => {
       while (!closed) {
         const found = await resolveStreams(query, { timeout: opts.settle ?? 1.0, minimum: 1 });
         if (closed) return;
         if (found.length > 0) {
-          for (const meta of found)
-            subs.push(
-              inletSource(meta, opts).subscribe({
-                next: (c) => sub.next(c),
-                // One broken stream must not take the others down: log it and drop it.
-                error: (e) => log.error({ stream: meta.name, err: (e as Error).message }, 'stream dropped after an unrecoverable error'),
-              }),
-            );
+          open(found);
+          keepWatching();
           return;
         }
         if (opts.resolveTimeout !== undefined && (Date.now() - t0) / 1000 > opts.resolveTimeout) {
@@ -180,6 +211,7 @@ export function lslSource(query: StreamQuery, opts: LslSourceOptions = {}): Obse
     attempt().catch((e) => sub.error(e));
     return () => {
       closed = true;
+      if (watch) clearTimeout(watch);
       for (const s of subs) s.unsubscribe();
     };
   });

@@ -60,3 +60,24 @@ test('the continuous resolver sees a stream appear and, after forget_after, disa
     res.close();
   }
 });
+
+test('lslSource picks up a matching stream that appears after it started', async () => {
+  const type = `Late${process.pid}`;
+  const first = new StreamOutlet({ name: `early-${process.pid}`, type, channelCount: 1, srate: 0, format: 'string', sourceId: `early-${process.pid}` });
+  const { lslSource } = await import('../../adapters/lsl/index.ts');
+  const opened = new Set<string>();
+  const sub = lslSource({ prop: 'type', value: type }, { watchEvery: 0.5 }).subscribe((c) => c.kind === 'stream' && opened.add(c.meta.name));
+  let late: StreamOutlet | undefined;
+  try {
+    for (let i = 0; i < 50 && !opened.has(`early-${process.pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(opened.has(`early-${process.pid}`));
+    late = new StreamOutlet({ name: `late-${process.pid}`, type, channelCount: 1, srate: 0, format: 'string', sourceId: `late-${process.pid}` });
+    for (let i = 0; i < 80 && !opened.has(`late-${process.pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(opened.has(`late-${process.pid}`), 'the late stream was opened');
+    assert.equal(opened.size, 2);
+  } finally {
+    sub.unsubscribe();
+    first.close();
+    late?.close();
+  }
+});
