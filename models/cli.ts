@@ -16,7 +16,7 @@ import { initWeights, toTensors, rng } from './diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from './diver/export.ts';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { buildDatasets, type DataOptions } from './pipeline-data.ts';
-import { initBackend, makeVariables, trainPhases, variablesToArrays, evaluate, type TrainPhase } from './train.ts';
+import { initBackend, inputStats, fitAdapters, makeVariables, trainPhases, variablesToArrays, evaluate, type TrainPhase } from './train.ts';
 
 const log = logger('model-cli');
 
@@ -25,6 +25,7 @@ const common: OptSpec = {
   seed: { type: 'number', default: 1, help: 'seed for init, data and batches' },
   out: { type: 'string', default: 'models/out', help: 'output folder (checkpoints, loss plots, eval JSON)' },
   progress: { type: 'boolean', default: true, help: 'progress bar on stderr' },
+  tasks: { type: 'string', default: 'mi,p300,ssvep,speech', help: 'simulated paradigms (comma list)' },
 };
 
 function run(fn: () => Promise<void>): Promise<number> {
@@ -44,7 +45,7 @@ function run(fn: () => Promise<void>): Promise<number> {
 function dataOpts(a: Record<string, any>): DataOptions {
   return a.quick
     ? { seed: a.seed, tasks: ['mi'], trainPerTask: 1, seconds: 24, testSeconds: 24, eegmmidbPretrain: false }
-    : { seed: a.seed, tasks: ['mi', 'p300', 'ssvep', 'speech'], trainPerTask: a.recordings, seconds: a.seconds, testSeconds: a.seconds, eegmmidbPretrain: true };
+    : { seed: a.seed, tasks: String(a.tasks).split(',').filter(Boolean) as DataOptions['tasks'], trainPerTask: a.recordings, seconds: a.seconds, testSeconds: a.seconds, eegmmidbPretrain: true };
 }
 
 /** First-step loss vs mean of the last three, per phase: the --quick check. */
@@ -78,12 +79,18 @@ function writePlot(path: string, title: string, history: { step: number; losses:
   writeFileSync(path, lossSvg(title, series));
 }
 
+/** Replace the adapter heads with closed-form (LDA) fits on the trained trunk's embeddings. */
+function assignHeads(vars: Record<string, tf.Variable>, h: { 'head.w': Float32Array; 'head.b': Float32Array }): void {
+  vars['head.w'].assign(tf.tensor(h['head.w'], vars['head.w'].shape));
+  vars['head.b'].assign(tf.tensor(h['head.b'], vars['head.b'].shape));
+}
+
 const teacherSpec: OptSpec = {
   ...common,
-  'pretrain-steps': { type: 'number', default: 160, help: 'masked-reconstruction pretraining steps' },
-  'finetune-steps': { type: 'number', default: 360, help: 'supervised head fine-tuning steps' },
-  batch: { type: 'number', default: 8, help: 'sequences per batch' },
-  seq: { type: 'number', default: 16, help: 'frames per sequence' },
+  'pretrain-steps': { type: 'number', default: 40, help: 'masked-reconstruction pretraining steps' },
+  'finetune-steps': { type: 'number', default: 300, help: 'supervised head fine-tuning steps' },
+  batch: { type: 'number', default: 4, help: 'sequences per batch' },
+  seq: { type: 'number', default: 32, help: 'frames per sequence' },
   'max-channels': { type: 'number', default: 32, help: 'random channel subset per batch' },
   recordings: { type: 'number', default: 3, help: 'simulated training recordings per paradigm' },
   seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
@@ -99,11 +106,13 @@ export function trainCli(argv: string[]): Promise<number> {
     const cfg = teacherConfig();
     const data = buildDatasets(cfg, dataOpts(a));
     log.info({ train: data.train.map((d) => d.name), test: data.test.map((d) => d.name) }, 'data');
-    const vars = makeVariables(cfg, initWeights(cfg, a.seed));
+    const vars = makeVariables(cfg, { ...initWeights(cfg, a.seed), ...inputStats(cfg, data.train) });
     const q = a.quick;
     const phases: TrainPhase[] = [
       { name: 'pretrain', steps: q ? 8 : a['pretrain-steps'], lr: q ? 3e-3 : a.lr, w: { recon: 1, pred: 0.2 }, maskFrac: 0.3 },
-      { name: 'finetune', steps: q ? 8 : a['finetune-steps'], lr: q ? 3e-3 : a.lr, w: { ce: 1, pred: 0.1, recon: 0.2 }, maskFrac: 0.15 },
+      // supervised heads only: the prediction/reconstruction losses stay off here (with them on, the
+      // previous run's heads collapsed to the class prior)
+      { name: 'finetune', steps: q ? 8 : a['finetune-steps'], lr: q ? 3e-3 : a.lr, w: { ce: 1 } },
     ];
     const ckPath = join(a.out, 'teacher.json');
     let hist: ReturnType<typeof trainPhases> = [];
@@ -120,6 +129,7 @@ export function trainCli(argv: string[]): Promise<number> {
     });
     for (const h of hist2) h.step += hist.length;
     hist = [...hist, ...hist2];
+    assignHeads(vars, fitAdapters(cfg, vars, tasked));
     await save(hist.length);
     writePlot(join(a.out, 'teacher-loss.svg'), `DIVER teacher (${backend})`, hist);
     writeFileSync(join(a.out, 'teacher-history.json'), JSON.stringify(hist));
@@ -140,12 +150,12 @@ const distillSpec: OptSpec = {
   ...common,
   teacher: { type: 'string', default: '', help: 'teacher checkpoint (default OUT/teacher.json)' },
   steps: { type: 'number', default: 400, help: 'distillation steps' },
-  batch: { type: 'number', default: 8, help: 'sequences per batch' },
-  seq: { type: 'number', default: 16, help: 'frames per sequence' },
+  batch: { type: 'number', default: 4, help: 'sequences per batch' },
+  seq: { type: 'number', default: 32, help: 'frames per sequence' },
   'max-channels': { type: 'number', default: 32, help: 'random channel subset per batch' },
   recordings: { type: 'number', default: 3, help: 'simulated training recordings per paradigm' },
   seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
-  lr: { type: 'number', default: 3e-3, help: 'peak learning rate' },
+  lr: { type: 'number', default: 2e-3, help: 'peak learning rate' },
 };
 
 export function distillCli(argv: string[]): Promise<number> {
@@ -159,7 +169,9 @@ export function distillCli(argv: string[]): Promise<number> {
     const tW = toTensors(tcfg, tck.weights);
     const cfg = studentConfig(tcfg.adapters);
     const data = buildDatasets(cfg, dataOpts(a));
-    const vars = makeVariables(cfg, initWeights(cfg, a.seed + 100));
+    // same input standardisation as the teacher (same features)
+    const norm = Object.fromEntries(['norm.mu', 'norm.isd', 'skip.mu', 'skip.isd'].map((k) => [k, tck.weights[k]]));
+    const vars = makeVariables(cfg, { ...initWeights(cfg, a.seed + 100), ...norm });
     const g = rng(a.seed + 7);
     const projInit = new Float32Array(cfg.dModel * tcfg.dModel).map(() => (g() - 0.5) * 2 / Math.sqrt(cfg.dModel));
     const proj = { 'distill.proj': tf.variable(tf.tensor2d(projInit, [cfg.dModel, tcfg.dModel])) };
@@ -167,10 +179,11 @@ export function distillCli(argv: string[]): Promise<number> {
     const tasked = data.train.filter((d) => d.task);
     const hist = trainPhases(
       cfg, vars, tasked,
-      [{ name: 'distill', steps: q ? 10 : a.steps, lr: q ? 3e-3 : a.lr, w: { ce: 0.5, kl: 1, hidden: 0.5, pred: 0.1 } }],
+      [{ name: 'distill', steps: q ? 10 : a.steps, lr: q ? 3e-3 : a.lr, w: { ce: 1, kl: 1, hidden: 0.2, pred: 0.05 } }],
       { seed: a.seed + 2, batch: q ? 4 : a.batch, seqFrames: q ? 8 : a.seq, maxChannels: q ? 16 : a['max-channels'], progress: a.progress, teacher: { cfg: tcfg, W: tW } },
       proj,
     );
+    assignHeads(vars, fitAdapters(cfg, vars, tasked));
     const weights = await variablesToArrays(cfg, vars);
     saveCheckpoint(join(a.out, 'student.json'), { config: cfg, step: hist.length, extra: { backend, seed: a.seed, teacher: tcfg.name } , weights }, {
       'distill.proj': (await proj['distill.proj'].data()) as Float32Array,

@@ -5,10 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { logger } from '../src/log.ts';
-import { type DiverConfig, adapterSlices, featDim, weightShapes } from './diver/config.ts';
+import { type DiverConfig, FROZEN, adapterSlices, featDim, weightShapes } from './diver/config.ts';
 import { forward, rng, S, toTensors, type WeightArrays, type WeightTensors } from './diver/tfmodel.ts';
 import type { FrameSet, Task } from './data.ts';
 import { Progress } from './util/progress.ts';
+import { fitLda } from '../src/decode/lda.ts';
 
 const log = logger('model-train');
 
@@ -208,7 +209,7 @@ export function trainPhases(
   for (const ph of phases) {
     const opt = tf.train.adam(ph.lr);
     const bar = new Progress(`${cfg.name} ${ph.name}`, ph.steps, opts.progress !== false);
-    const varList = [...Object.values(vars), ...Object.values(extraVars)];
+    const varList = [...Object.entries(vars).filter(([k]) => !FROZEN.has(k)).map(([, v]) => v), ...Object.values(extraVars)];
     for (let s = 0; s < ph.steps; s++) {
       (opt as unknown as { learningRate: number }).learningRate = ph.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * s) / ph.steps)));
       const fs = sets[Math.floor(r() * sets.length)];
@@ -278,6 +279,74 @@ export function trainPhases(
   return history;
 }
 
+/**
+ * Input standardisation from training data: per-feature mean / inverse std of
+ * the frame features (over frames and channels) and of the skip features
+ * (mean over channels of pos ⊗ x, after the first standardisation). Without
+ * it the class-relevant directions are tiny next to the common mode, and the
+ * heads only learned the class prior. Stds have a floor so features that are
+ * constant in training (bands above a stream's Nyquist) stay bounded.
+ */
+export function inputStats(cfg: DiverConfig, sets: FrameSet[], every = 4): WeightArrays {
+  const F = featDim(cfg);
+  const P = cfg.posDim;
+  const s1 = new Float64Array(F);
+  const s2 = new Float64Array(F);
+  let n = 0;
+  for (const fs of sets) {
+    for (let k = 0; k < fs.nFrames; k += every) {
+      for (let c = 0; c < fs.C; c++) {
+        const o = (k * fs.C + c) * F;
+        for (let j = 0; j < F; j++) {
+          const v = fs.frames[o + j];
+          s1[j] += v;
+          s2[j] += v * v;
+        }
+      }
+      n += fs.C;
+    }
+  }
+  const mu = new Float32Array(F);
+  const isd = new Float32Array(F);
+  for (let j = 0; j < F; j++) {
+    mu[j] = s1[j] / n;
+    isd[j] = 1 / Math.max(0.25, Math.sqrt(Math.max(0, s2[j] / n - mu[j] * mu[j])));
+  }
+  const q1 = new Float64Array(P * F);
+  const q2 = new Float64Array(P * F);
+  const v = new Float64Array(P * F);
+  let m = 0;
+  for (const fs of sets) {
+    for (let k = 0; k < fs.nFrames; k += every) {
+      v.fill(0);
+      for (let c = 0; c < fs.C; c++) {
+        const o = (k * fs.C + c) * F;
+        for (let p = 0; p < P; p++) {
+          const a = fs.pos[c * P + p];
+          if (!a) continue;
+          for (let j = 0; j < F; j++) v[p * F + j] += (a * (fs.frames[o + j] - mu[j]) * isd[j]) / fs.C;
+        }
+      }
+      for (let i = 0; i < P * F; i++) {
+        q1[i] += v[i];
+        q2[i] += v[i] * v[i];
+      }
+      m++;
+    }
+  }
+  const smu = new Float32Array(P * F);
+  const ssd = new Float64Array(P * F);
+  for (let i = 0; i < P * F; i++) {
+    smu[i] = q1[i] / m;
+    ssd[i] = Math.sqrt(Math.max(0, q2[i] / m - smu[i] * smu[i]));
+  }
+  const sorted = Array.from(ssd).filter((x) => x > 0).sort((a, b) => a - b);
+  const floor = Math.max(1e-3, 0.1 * (sorted[sorted.length >> 1] ?? 1));
+  const sisd = new Float32Array(P * F);
+  for (let i = 0; i < P * F; i++) sisd[i] = 1 / Math.max(floor, ssd[i]);
+  return { 'norm.mu': mu, 'norm.isd': isd, 'skip.mu': smu, 'skip.isd': sisd };
+}
+
 export function makeVariables(cfg: DiverConfig, w: WeightArrays): Record<string, tf.Variable> {
   return toTensors(cfg, w, true) as Record<string, tf.Variable>;
 }
@@ -329,6 +398,55 @@ export function recordingEmbeddings(cfg: DiverConfig, W: WeightTensors, fs: Fram
     start = e;
   }
   return out;
+}
+
+/**
+ * Task adapters fit in closed form: for each paradigm, shrinkage LDA
+ * (src/decode/lda.ts, Ledoit–Wolf, equal priors) on the frozen embeddings of
+ * the labelled training frames; the discriminant scores are linear in the
+ * embedding, so they become that adapter's columns of head.w / head.b. The
+ * idle adapter uses every task frame with an idle label. Adapters without
+ * training frames keep their current weights. Returns new head arrays.
+ */
+export function fitAdapters(cfg: DiverConfig, W: WeightTensors, sets: FrameSet[], every = 2): { 'head.w': Float32Array; 'head.b': Float32Array } {
+  const D = cfg.dModel;
+  const K = adapterSlices(cfg).reduce((m, s) => Math.max(m, s.end), 0);
+  const headW = Float32Array.from(W['head.w'].dataSync() as Float32Array);
+  const headB = Float32Array.from(W['head.b'].dataSync() as Float32Array);
+  const embs = new Map<FrameSet, Float32Array>();
+  for (const fs of sets) if (fs.task) embs.set(fs, recordingEmbeddings(cfg, W, fs));
+  for (const sl of adapterSlices(cfg)) {
+    const X: Float32Array[] = [];
+    const y: string[] = [];
+    for (const [fs, e] of embs) {
+      const lab: ArrayLike<number> | null = sl.name === 'idle' ? fs.idle : fs.task === sl.name ? fs.labels : null;
+      if (!lab) continue;
+      for (let k = 0; k < fs.nFrames; k++) {
+        // every frame of sparse labels (p300 flashes), every `every`-th of dense ones
+        if (lab[k] < 0 || (sl.name !== 'p300' && k % every)) continue;
+        X.push(e.subarray(k * D, (k + 1) * D));
+        y.push(String(lab[k]));
+      }
+    }
+    if (new Set(y).size < 2) continue;
+    const m = fitLda(X, y);
+    for (let i = sl.start; i < sl.end; i++) {
+      for (let j = 0; j < D; j++) headW[j * K + i] = 0;
+      headB[i] = -10; // classes without training frames
+    }
+    m.classes.forEach((c, ci) => {
+      const col = sl.start + Number(c);
+      let b = m.bias[ci];
+      for (let j = 0; j < D; j++) {
+        const wj = m.weights[ci][j] / m.scale[j];
+        headW[j * K + col] = wj;
+        b -= wj * m.mean[j];
+      }
+      headB[col] = b;
+    });
+    log.info({ adapter: sl.name, frames: X.length, classes: m.classes.length, shrinkage: +m.shrinkage.toFixed(3) }, 'adapter fit (LDA)');
+  }
+  return { 'head.w': headW, 'head.b': headB };
 }
 
 export interface TaskScore {

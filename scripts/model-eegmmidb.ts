@@ -1,162 +1,115 @@
 /**
- * EEGMMIDB S001 R04 (imagined left vs right fist), leave-one-trial-out
- * cross-validation, in one run:
- *   - baseline: log band power (mu 8–13 Hz, beta 13–30 Hz, Welch) per channel + shrinkage LDA;
- *   - foundation features: frozen DIVER teacher / student embeddings averaged over
- *     the trial + the same shrinkage LDA as the task adapter;
+ * EEGMMIDB S001 R04 (imagined left vs right fist), in one run, with the trial
+ * definition and folds of `neurox evaluate` (src/eval/evaluate.ts):
+ *   - baseline: src/eval's own run (band power + shrinkage LDA), 5-fold CV;
+ *   - foundation features: frozen DIVER teacher / student embeddings per
+ *     80 ms frame + a task adapter = shrinkage LDA (src/decode/lda.ts) fit on
+ *     the training folds' frames; trial decision = summed log-probabilities
+ *     over the frames whose end lies in [cue + 0.5 s, cue + 4 s], as
+ *     src/eval does for the baseline;
  *   - zero-shot: the model's own MI adapter (trained on simulated MI only).
- * Trial window: cue onset + 0.5 s to cue end (≈ 4.1 s). R04 is never used in training.
+ * Folds: stratified, the i-th trial of each class (time order) → fold i mod 5.
+ * R04 is never used in training.
  *
- *   node --import tsx scripts/model-eegmmidb.ts [--out models/out]
+ *   node --import tsx scripts/model-eegmmidb.ts [--out models/out] [--cv 5]
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eegmmidbRecording, toFrameSet } from '../models/data.ts';
+import { eegmmidbRecording, toFrameSet, EEGMMIDB_DIR } from '../models/data.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
+import { adapterSlices } from '../models/diver/config.ts';
 import { toTensors } from '../models/diver/tfmodel.ts';
-import { initBackend, recordingEmbeddings, recordingLogits, scoreTask } from '../models/train.ts';
-import { fft } from '../src/model/features.ts';
+import { initBackend, recordingEmbeddings, recordingLogits } from '../models/train.ts';
+import { evaluate } from '../src/eval/evaluate.ts';
+import { loadLabelled } from '../src/eval/data.ts';
+import { fitLda, predictLda } from '../src/decode/lda.ts';
 
 const argv = process.argv.slice(2);
 const outDir = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'models/out';
-const SHRINK = 0.5;
-
-function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const M = Float64Array.from(A);
-  const x = Float64Array.from(b);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[p * n + c])) p = r;
-    if (p !== c) {
-      for (let k = 0; k < n; k++) [M[c * n + k], M[p * n + k]] = [M[p * n + k], M[c * n + k]];
-      [x[c], x[p]] = [x[p], x[c]];
-    }
-    for (let r = c + 1; r < n; r++) {
-      const f = M[r * n + c] / M[c * n + c];
-      if (f === 0) continue;
-      for (let k = c; k < n; k++) M[r * n + k] -= f * M[c * n + k];
-      x[r] -= f * x[c];
-    }
-  }
-  for (let c = n - 1; c >= 0; c--) {
-    let s = x[c];
-    for (let k = c + 1; k < n; k++) s -= M[c * n + k] * x[k];
-    x[c] = s / M[c * n + c];
-  }
-  return x;
-}
-
-/** Two-class LDA with covariance shrinkage toward a scaled identity; features z-scored on the training fold. */
-function ldaPredict(train: number[][], y: number[], test: number[]): number {
-  const d = test.length;
-  const mu = new Float64Array(d);
-  const sd = new Float64Array(d);
-  for (const r of train) for (let i = 0; i < d; i++) mu[i] += r[i] / train.length;
-  for (const r of train) for (let i = 0; i < d; i++) sd[i] += (r[i] - mu[i]) ** 2 / train.length;
-  for (let i = 0; i < d; i++) sd[i] = Math.sqrt(sd[i]) + 1e-9;
-  const z = (r: number[]) => r.map((v, i) => (v - mu[i]) / sd[i]);
-  const Z = train.map(z);
-  const m = [new Float64Array(d), new Float64Array(d)];
-  const n = [0, 0];
-  Z.forEach((r, j) => {
-    n[y[j]]++;
-    for (let i = 0; i < d; i++) m[y[j]][i] += r[i];
-  });
-  for (const k of [0, 1]) for (let i = 0; i < d; i++) m[k][i] /= n[k];
-  const S = new Float64Array(d * d);
-  Z.forEach((r, j) => {
-    const c = m[y[j]];
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) S[a * d + b] += ((r[a] - c[a]) * (r[b] - c[b])) / (Z.length - 2);
-  });
-  let tr = 0;
-  for (let i = 0; i < d; i++) tr += S[i * d + i];
-  for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) S[a * d + b] = (1 - SHRINK) * S[a * d + b] + (a === b ? (SHRINK * tr) / d : 0);
-  const diff = new Float64Array(d).map((_, i) => m[1][i] - m[0][i]);
-  const w = solve(S, diff, d);
-  const zt = z(test);
-  let s = 0;
-  for (let i = 0; i < d; i++) s += w[i] * (zt[i] - 0.5 * (m[0][i] + m[1][i]));
-  return s > 0 ? 1 : 0;
-}
-
-function loo(X: number[][], y: number[]): number {
-  let ok = 0;
-  for (let i = 0; i < X.length; i++) {
-    const tr = X.filter((_, j) => j !== i);
-    const ty = y.filter((_, j) => j !== i);
-    if (ldaPredict(tr, ty, X[i]) === y[i]) ok++;
-  }
-  return ok / X.length;
-}
+const K = argv.includes('--cv') ? Number(argv[argv.indexOf('--cv') + 1]) : 5;
+const FROM = 0.5;
+const TO = 4;
+const file = new URL('S001R04.edf', EEGMMIDB_DIR).pathname;
 
 await initBackend();
-const rec = eegmmidbRecording('R04');
-const tck = loadCheckpoint(join(outDir, 'teacher.json'));
-const sck = loadCheckpoint(join(outDir, 'student.json'));
-const fsT = toFrameSet(rec, tck.config);
-const trials = fsT.trials;
-const y = trials.map((t) => (t.cls === 1 ? 0 : 1)); // left 0, right 1
-const hop = tck.config.hopMs / 1000;
-
-// baseline: Welch log band power per channel (1 s Hann segments, 50 % overlap)
-const C = rec.channels.length;
-const sr = rec.srate;
-const nseg = 256; // 1.6 s at 160 Hz, zero-padded FFT of 1 s windows
-const segLen = Math.round(sr);
-const bandFeat = trials.map((t) => {
-  const a = Math.round(t.start * hop * sr);
-  const b = Math.round(t.end * hop * sr);
-  const f: number[] = [];
-  for (let c = 0; c < C; c++) {
-    const p = [0, 0];
-    let segs = 0;
-    for (let s0 = a; s0 + segLen <= b; s0 += segLen >> 1) {
-      const re = new Float64Array(nseg);
-      const im = new Float64Array(nseg);
-      let mean = 0;
-      for (let i = 0; i < segLen; i++) mean += rec.data[(s0 + i) * C + c] / segLen;
-      for (let i = 0; i < segLen; i++) re[i] = (rec.data[(s0 + i) * C + c] - mean) * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / segLen));
-      fft(re, im);
-      for (let k = 1; k < nseg / 2; k++) {
-        const fr = (k * sr) / nseg;
-        const pw = re[k] ** 2 + im[k] ** 2;
-        if (fr >= 8 && fr < 13) p[0] += pw;
-        else if (fr >= 13 && fr < 30) p[1] += pw;
-      }
-      segs++;
-    }
-    f.push(Math.log(p[0] / segs + 1e-12), Math.log(p[1] / segs + 1e-12));
-  }
-  return f;
+// baseline through src/eval itself (same code path as `neurox evaluate --paradigm mi --cv 5`)
+const base = await evaluate({ paradigm: 'mi', train: [file], cv: K });
+const lr = await loadLabelled(file, { paradigm: 'mi' });
+const classes = [...new Set(lr.cues.map((c) => c.label))].filter((c) => c !== 'rest').sort();
+const cues = lr.cues.filter((c) => classes.includes(c.label)).sort((a, b) => a.t - b.t);
+const perClass = new Map<string, number>();
+const fold = cues.map((c) => {
+  const i = perClass.get(c.label) ?? 0;
+  perClass.set(c.label, i + 1);
+  return i % K;
 });
 
-function embFeat(ck: ReturnType<typeof loadCheckpoint>): number[][] {
-  const fs = toFrameSet(rec, ck.config);
-  const E = recordingEmbeddings(ck.config, toTensors(ck.config, ck.weights), fs);
-  const D = ck.config.dModel;
-  return trials.map((t) => {
-    const m = new Array(D).fill(0);
-    for (let f = t.start; f < t.end; f++) for (let i = 0; i < D; i++) m[i] += E[f * D + i] / (t.end - t.start);
-    return m;
-  });
+const raw = eegmmidbRecording('R04', null);
+function trialFrames(hopMs: number, nFrames: number, t: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < nFrames; k++) {
+    const tEnd = ((k + 1) * hopMs) / 1000;
+    if (tEnd >= t + FROM && tEnd <= t + TO) out.push(k);
+  }
+  return out;
 }
 
-function zeroShot(ck: ReturnType<typeof loadCheckpoint>): number {
-  const fs = toFrameSet(rec, ck.config);
-  return scoreTask(ck.config, fs, recordingLogits(ck.config, toTensors(ck.config, ck.weights), fs)).accuracy;
+/** CV of a per-frame shrinkage-LDA adapter on frame features [nFrames, D]. */
+function cvAdapter(feat: Float32Array, D: number, hopMs: number, nFrames: number) {
+  const frames = cues.map((c) => trialFrames(hopMs, nFrames, c.t));
+  let correct = 0;
+  const preds: string[] = [];
+  for (let k = 0; k < K; k++) {
+    const X: Float32Array[] = [];
+    const y: string[] = [];
+    cues.forEach((c, i) => {
+      if (fold[i] === k) return;
+      for (const f of frames[i]) (X.push(feat.subarray(f * D, (f + 1) * D)), y.push(c.label));
+    });
+    const m = fitLda(X, y);
+    cues.forEach((c, i) => {
+      if (fold[i] !== k) return;
+      const acc = m.classes.map(() => 0);
+      for (const f of frames[i]) predictLda(m, feat.subarray(f * D, (f + 1) * D)).forEach((p, j) => (acc[j] += Math.log(Math.max(p, 1e-300))));
+      const pred = m.classes[acc.indexOf(Math.max(...acc))];
+      preds[i] = pred;
+      if (pred === c.label) correct++;
+    });
+  }
+  return { accuracy: +(correct / cues.length).toFixed(4), correct, trials: cues.length };
 }
 
-const result = {
-  dataset: 'EEGMMIDB S001R04 imagined left vs right fist',
-  trials: trials.length,
-  perClass: { left: y.filter((v) => v === 0).length, right: y.filter((v) => v === 1).length },
-  cv: 'leave-one-trial-out, shrinkage LDA (γ = 0.5) on z-scored features',
-  chance: Math.max(y.filter((v) => v === 0).length, y.filter((v) => v === 1).length) / y.length,
-  baselineBandPowerLda: loo(bandFeat, y),
-  teacherEmbeddingLda: loo(embFeat(tck), y),
-  studentEmbeddingLda: loo(embFeat(sck), y),
-  teacherZeroShotSimMiAdapter: zeroShot(tck),
-  studentZeroShotSimMiAdapter: zeroShot(sck),
+const res: Record<string, unknown> = {
+  data: 'EEGMMIDB S001R04 (imagined left/right fist), 64 ch, 160 Hz',
+  trials: cues.length,
+  perClass: Object.fromEntries(perClass),
+  window: [FROM, TO],
+  folds: K,
+  baseline: { features: 'src/eval MI baseline (log band power + shrinkage LDA)', accuracy: +base.metrics.accuracy.toFixed(4), trials: base.trials.length },
+  majority: +(Math.max(...perClass.values()) / cues.length).toFixed(4),
 };
-writeFileSync(join(outDir, 'eegmmidb-r04.json'), JSON.stringify(result, null, 1));
-process.stdout.write(JSON.stringify(result, null, 1) + '\n');
+for (const name of ['teacher', 'student']) {
+  let ck;
+  try {
+    ck = loadCheckpoint(join(outDir, `${name}.json`));
+  } catch {
+    continue;
+  }
+  const cfg = ck.config;
+  const fs = toFrameSet(raw, cfg);
+  const W = toTensors(cfg, ck.weights);
+  const emb = recordingEmbeddings(cfg, W, fs);
+  const lg = recordingLogits(cfg, W, fs);
+  // zero-shot: the simulated-MI adapter's left/right logits summed over the trial
+  const sl = adapterSlices(cfg).find((s) => s.name === 'mi')!;
+  const nK = adapterSlices(cfg).reduce((m, s) => Math.max(m, s.end), 0);
+  let zs = 0;
+  cues.forEach((c) => {
+    let s = 0;
+    for (const f of trialFrames(cfg.hopMs, fs.nFrames, c.t)) s += lg[f * nK + sl.start + 2] - lg[f * nK + sl.start + 1]; // right − left
+    if ((s > 0 ? 'right' : 'left') === c.label) zs++;
+  });
+  res[name] = { embeddingAdapter: cvAdapter(emb, cfg.dModel, cfg.hopMs, fs.nFrames), zeroShotSimAdapter: +(zs / cues.length).toFixed(4), dModel: cfg.dModel };
+}
+writeFileSync(join(outDir, 'eegmmidb-r04.json'), JSON.stringify(res, null, 1));
+process.stdout.write(JSON.stringify(res) + '\n');

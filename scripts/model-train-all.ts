@@ -22,7 +22,7 @@ const only = (names: string[]) => {
   }
   return r;
 };
-const common = ['quick', 'seed', 'out', 'progress', 'recordings', 'seconds'];
+const common = ['quick', 'seed', 'out', 'progress', 'recordings', 'seconds', 'tasks'];
 let rc = await trainCli(only([...common, 'pretrain-steps', 'finetune-steps', 'batch', 'seq', 'max-channels']));
 if (rc === 0) rc = await distillCli(only([...common, 'steps', 'batch', 'seq', 'max-channels']));
 if (rc === 0) rc = await quantizeCli([...only(common), '--float-onnx', join(out, 'diver-s.f32.onnx')]);

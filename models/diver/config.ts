@@ -128,6 +128,8 @@ export function weightShapes(cfg: DiverConfig): Record<string, number[]> {
   const Dh = D / H;
   const K = nClasses(cfg);
   const s: Record<string, number[]> = {
+    // fixed input standardisation (training-data statistics, not optimised): x' = (x − mu)·isd
+    'norm.mu': [F], 'norm.isd': [F],
     'in.w': [F, Ds],
     'in.b': [Ds],
     'pos.w': [cfg.posDim, Ds],
@@ -150,6 +152,9 @@ export function weightShapes(cfg: DiverConfig): Record<string, number[]> {
     'pool.q': [cfg.nLatents, Ds],
     'pool.kv.w': [Ds, 2 * Ds], 'pool.kv.b': [2 * Ds],
     'frame.w': [cfg.nLatents * Ds, D], 'frame.b': [D],
+    // linear skip: mean over channels of pos_code ⊗ features, projected to the frame token
+    'skip.mu': [cfg.posDim * F], 'skip.isd': [cfg.posDim * F],
+    'skip.w': [cfg.posDim * F, D],
     'speech.emb': [cfg.speechVocab, D],
     'text.emb': [cfg.textVocab, D],
     'recon.w': [Ds, 2 * cfg.patchLen + cfg.nBands], 'recon.b': [2 * cfg.patchLen + cfg.nBands],
@@ -173,6 +178,9 @@ export function weightShapes(cfg: DiverConfig): Record<string, number[]> {
   });
   return s;
 }
+
+/** Fixed buffers: set from training-data statistics before training, never optimised. */
+export const FROZEN = new Set(['norm.mu', 'norm.isd', 'skip.mu', 'skip.isd']);
 
 /** Weights used only in training (not exported to the streaming step). */
 export const TRAIN_ONLY = new Set(['mask.tok', 'recon.w', 'recon.b']);
@@ -200,6 +208,7 @@ export function stepMacs(cfg: DiverConfig, C: number, T: number): number {
   let m = C * (F * Ds + cfg.posDim * Ds);
   m += cfg.spatialLayers * (C * (3 * Ds * Ds + Ds * Ds + 2 * hid * Ds * Ds) + 2 * C * C * Ds + C * C * 3);
   m += C * 2 * Ds * Ds + 2 * M * C * Ds + M * Ds * D;
+  m += C * cfg.posDim * F + cfg.posDim * F * D; // skip
   m += cfg.layers * (3 * D * D + D * D + 2 * hid * D * D + 2 * (T + 1) * D);
   m += D * nClasses(cfg) + 2 * (T + 1) * D + D * D;
   return m;

@@ -127,7 +127,7 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   const text = g.input('text', DT.INT64, [1]);
 
   // ---- spatial block
-  const x2 = reshape(x, [-1, F]);
+  const x2 = g.o('Mul', [g.o('Sub', [reshape(x, [-1, F]), W('norm.mu')]), W('norm.isd')]);
   const p2 = reshape(pos, [-1, P]);
   let h = g.o('Add', [lin(x2, 'in.w', 'in.b'), lin(p2, 'pos.w')]);
   const coords = g.o('Slice', [p2, g.i64([0]), g.i64([3]), g.i64([1])]);
@@ -165,6 +165,12 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
     const att = g.o('Softmax', [s], { axis: -1 });
     const lat = reshape(transpose(g.o('MatMul', [att, v]), [1, 0, 2]), [1, M * Ds]);
     h = lin(lat, 'frame.w', 'frame.b');
+    // linear skip: mean over channels of pos_code ⊗ x → [1, P·F] → D
+    // posᵀ·x' / C: one small GEMM; C is read from the input shape
+    const nC = g.o('Cast', [g.o('Gather', [g.o('Shape', [x]), g.i64(1, [])], { axis: 0 })], { to: DT.FLOAT });
+    const outer = g.o('Div', [g.o('MatMul', [transpose(p2, [1, 0]), x2]), nC]);
+    const outerN = g.o('Mul', [g.o('Sub', [reshape(outer, [1, P * F]), W('skip.mu')]), W('skip.isd')]);
+    h = g.o('Add', [h, g.o('MatMul', [outerN, W('skip.w')])]);
   }
   const z = h; // [1, D]
   let u = g.o('Add', [g.o('Add', [z, g.o('Gather', [W('speech.emb'), speech], { axis: 0 })]), g.o('Gather', [W('text.emb'), text], { axis: 0 })]);

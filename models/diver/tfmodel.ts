@@ -45,7 +45,8 @@ export function initWeights(cfg: DiverConfig, seed: number): WeightArrays {
     const n = shape.reduce((a, b) => a * b, 1);
     const a = new Float32Array(n);
     const leaf = name.split('.').pop()!;
-    if (name.endsWith('.g')) a.fill(1);
+    if (name.endsWith('.g') || leaf === 'isd') a.fill(1);
+    else if (leaf === 'mu') a.fill(0);
     else if (name.endsWith('bias.dist')) a.fill(-0.5);
     else if (name.endsWith('bias.self')) a.fill(0.5);
     else if (name.endsWith('.emb')) for (let i = 0; i < n; i++) a[i] = 0.02 * g();
@@ -177,6 +178,7 @@ export function encodeFrames(
   const Ds = cfg.dSpatial;
   const Hs = cfg.spatialHeads;
   const dh = Ds / Hs;
+  x = x.sub(W['norm.mu']).mul(W['norm.isd']);
   let xe = linear(x, W['in.w'], W['in.b']);
   if (chanMask) {
     const m = chanMask.reshape([N, C, 1]);
@@ -208,7 +210,14 @@ export function encodeFrames(
   const s = tf.matMul(q.tile([N, 1, 1, 1]), k, false, true).mul(scale); // [N, Hs, M, C]
   const att = tf.softmax(s, -1);
   const lat = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([N, M * Ds]);
-  const z = linear(lat, W['frame.w'], W['frame.b']);
+  // linear skip (permutation invariant, position aware): mean_c pos_c ⊗ x_c → D.
+  // Gives the heads a direct linear view of every channel's band powers and
+  // patch, weighted by smooth functions of electrode position.
+  const F = S(x)[2];
+  const P = S(pos)[2];
+  const xs = chanMask ? x.mul(tf.sub(1, chanMask.reshape([N, C, 1]))) : x;
+  const outer = tf.matMul(pos, xs, true, false).div(C).reshape([N, P * F]).sub(W['skip.mu']).mul(W['skip.isd']);
+  const z = linear(lat, W['frame.w'], W['frame.b']).add(tf.matMul(outer, W['skip.w'] as tf.Tensor2D));
   return { z, chan: h };
 }
 

@@ -4,11 +4,15 @@
  *
  *  - patch: the channel's samples in the current frame, box-averaged (or
  *    linearly interpolated when the frame has fewer samples) to PATCH_LEN
- *    points, mean-removed and divided by the channel's std over the context;
- *  - log band power over the last CONTEXT_FRAMES frames (Hann window, FFT) in
+ *    points, minus the channel's mean over the last 0.96 s (so slow ERPs such
+ *    as the P300 survive) and divided by its std;
+ *  - log band power (Hann window, real FFT): bands ≤ 30 Hz over the last
+ *    CONTEXT_FRAMES frames (box-decimated to ≥ 128 Hz), higher bands over the
+ *    last SHORT_FRAMES frames at the full rate, in
  *    fixed bands in Hz up to the stream's Nyquist (bands above it read 0), so
  *    high gamma, ripples and fast ripples survive on iEEG rates; centred on the
- *    frame's mean log power (scale free: µV or V give the same features);
+ *    frame's mean log power (scale free: µV or V give the same features) and
+ *    given relative to a 30 s moving baseline per channel and band;
  *  - position code per channel (POS_DIM): normalised coordinates when given,
  *    otherwise a montage-free code from the label (SEEG: shaft + contact make
  *    pseudo-coordinates along a line, so neighbours stay neighbours).
@@ -16,13 +20,32 @@
 import type { ChannelInfo } from '../types.ts';
 
 export const PATCH_LEN = 16;
-/** Band edges in Hz. The last band runs to Nyquist. */
+/**
+ * Band edges in Hz. The last band runs to Nyquist. Below 30 Hz the bands are
+ * 2–5 Hz wide so SSVEP stimulation rates (8.57 / 10 / 12 / 15 Hz) and mu/beta
+ * land in different bands.
+ */
 export const BANDS_HZ: ReadonlyArray<readonly [number, number]> = [
-  [1, 4], [4, 8], [8, 13], [13, 20], [20, 30], [30, 45], [45, 70], [70, 110],
-  [110, 170], [170, 250], [250, 500], [500, Infinity],
+  [1, 3], [3, 5], [5, 7], [7, 9], [9, 11], [11, 13], [13, 16], [16, 20], [20, 25], [25, 30],
+  [30, 45], [45, 70], [70, 110], [110, 170], [170, 250], [250, 500], [500, Infinity],
 ];
+/** Bands whose upper edge is ≤ this use the long (decimated) window, the rest the short one. */
+export const LONG_BAND_MAX_HZ = 30;
 export const POS_DIM = 32;
-export const CONTEXT_FRAMES = 4;
+/** Long context (frames) for the low bands and the patch baseline: 12 × 80 ms = 0.96 s. */
+export const CONTEXT_FRAMES = 12;
+/** Short context (frames) for the bands above 30 Hz: 2 × 80 ms = 160 ms at the full rate. */
+export const SHORT_FRAMES = 2;
+/**
+ * Band powers are given relative to a slow per-channel baseline: an
+ * exponential moving average of the (centred) log power with this time
+ * constant in frames (30 s at 80 ms; a running mean while fewer frames were
+ * seen). This is the ERD/ERS convention (change against a reference period)
+ * and removes the recording-to-recording offsets that otherwise dominate.
+ */
+export const BASELINE_FRAMES = 375;
+/** The long window is box-decimated to at least this rate (Hz) before its FFT. */
+export const LONG_MIN_RATE = 128;
 export const FEAT_DIM = PATCH_LEN + BANDS_HZ.length;
 
 const TYPES = ['EEG', 'SEEG', 'ECOG', 'MEG'];
@@ -170,64 +193,175 @@ export interface ModelInputs {
   posDim: number;
 }
 
+/** Twiddles e^{-2πik/n}, k < n/2, for the real-input FFT. */
+const realTwiddles = new Map<number, { c: Float64Array; s: Float64Array }>();
+function realPlan(n: number) {
+  let p = realTwiddles.get(n);
+  if (!p) {
+    const c = new Float64Array(n / 2 + 1);
+    const s = new Float64Array(n / 2 + 1);
+    for (let k = 0; k <= n / 2; k++) {
+      c[k] = Math.cos((2 * Math.PI * k) / n);
+      s[k] = Math.sin((2 * Math.PI * k) / n);
+    }
+    p = { c, s };
+    realTwiddles.set(n, p);
+  }
+  return p;
+}
+
 /**
- * Stateful per-stream featurizer: keeps the last CONTEXT_FRAMES hops of
- * samples for the band powers. One instance per stream (state lives in the
- * stage object, never in globals).
+ * |X[k]|², k = 0..n/2, of a real signal x (length n, a power of two ≥ 4),
+ * with one complex FFT of n/2 points (even samples → real part, odd →
+ * imaginary part, then the usual split). `re`/`im` are scratch of n/2.
+ */
+export function rfftPower(x: Float64Array, out: Float64Array, re = new Float64Array(x.length / 2), im = new Float64Array(x.length / 2)): void {
+  const n = x.length;
+  const N = n >> 1;
+  for (let m = 0; m < N; m++) {
+    re[m] = x[2 * m];
+    im[m] = x[2 * m + 1];
+  }
+  fft(re, im);
+  const { c, s } = realPlan(n);
+  for (let k = 0; k <= N; k++) {
+    const a = k % N;
+    const b = (N - k) % N;
+    const er = 0.5 * (re[a] + re[b]);
+    const ei = 0.5 * (im[a] - im[b]);
+    const or = 0.5 * (im[a] + im[b]);
+    const oi = -0.5 * (re[a] - re[b]);
+    const xr = er + c[k] * or + s[k] * oi;
+    const xi = ei + c[k] * oi - s[k] * or;
+    out[k] = xr * xr + xi * xi;
+  }
+}
+
+/** One Hann-windowed spectrum over a ring of samples per channel, summarised into bands. */
+class BandWindow {
+  readonly len: number;
+  readonly nfft: number;
+  readonly win: Float64Array;
+  readonly norm: number;
+  readonly bins: { band: number; lo: number; hi: number }[] = [];
+  readonly buf: Float64Array<ArrayBuffer>;
+  readonly pow: Float64Array<ArrayBuffer>;
+  readonly re: Float64Array<ArrayBuffer>;
+  readonly im: Float64Array<ArrayBuffer>;
+  constructor(len: number, rate: number, bands: number[], nyquist: number) {
+    this.len = len;
+    let n = 4;
+    while (n < len) n <<= 1;
+    this.nfft = n;
+    this.win = new Float64Array(len);
+    let w2 = 0;
+    for (let i = 0; i < len; i++) {
+      this.win[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / len);
+      w2 += this.win[i] * this.win[i];
+    }
+    this.norm = 1 / (w2 * rate); // one-sided PSD scale (constant factors cancel in the centring)
+    const df = rate / n;
+    for (const b of bands) {
+      const [lo, hiRaw] = BANDS_HZ[b];
+      const hi = Math.min(hiRaw, nyquist + 1e-9);
+      let k0 = -1;
+      let k1 = -1;
+      for (let k = 1; k <= n / 2; k++) {
+        const f = k * df;
+        if (f >= lo && f < hi) {
+          if (k0 < 0) k0 = k;
+          k1 = k;
+        }
+      }
+      if (k0 < 0) k0 = k1 = Math.min(n / 2, Math.max(1, Math.round((lo + hi) / 2 / df)));
+      this.bins.push({ band: b, lo: k0, hi: k1 });
+    }
+    this.buf = new Float64Array(n);
+    this.pow = new Float64Array(n / 2 + 1);
+    this.re = new Float64Array(n / 2);
+    this.im = new Float64Array(n / 2);
+  }
+}
+
+/**
+ * Stateful per-stream featurizer. State per channel: a box-decimated ring of
+ * the last CONTEXT_FRAMES hops (≥ LONG_MIN_RATE Hz, for the low bands and the
+ * patch baseline) and a full-rate ring of the last SHORT_FRAMES hops (for the
+ * bands above 30 Hz). Both are circular, so a frame costs O(samples) plus two
+ * small real FFTs per channel. One instance per stream.
  */
 export class FrameFeaturizer {
   readonly nChannels: number;
   readonly srate: number;
   readonly posCode: Float32Array;
-  private readonly ctxLen: number;
-  private readonly nfft: number;
-  private readonly ring: Float32Array; // [C, ctxLen], oldest first
-  private filled = 0;
-  private readonly hann: Float64Array;
-  private readonly binBand: Int16Array; // bin → band index or -1
+  private readonly q: number; // decimation factor of the long ring
+  private readonly longLen: number;
+  private readonly shortLen: number;
+  private readonly longRing: Float64Array; // [C, longLen]
+  private readonly shortRing: Float64Array; // [C, shortLen]
+  private longHead = 0; // next write index
+  private shortHead = 0;
+  private longFilled = 0;
+  private shortFilled = 0;
+  private readonly acc: Float64Array; // [C] partial box sums
+  private accN = 0;
+  private readonly long: BandWindow;
+  private readonly short: BandWindow;
   private readonly bandValid: Uint8Array;
-  private readonly bandFallbackBin: Int32Array;
-  private readonly re: Float64Array;
-  private readonly im: Float64Array;
+  private readonly base: Float64Array; // [C, nBands] slow log-power baseline
+  private nFrames = 0;
 
   constructor(channels: ChannelInfo[], srate: number, hopMs = 80) {
-    this.nChannels = channels.length;
+    const C = channels.length;
+    this.base = new Float64Array(C * BANDS_HZ.length);
+    this.nChannels = C;
     this.srate = srate;
     this.posCode = positionCodes(channels);
-    this.ctxLen = Math.max(8, Math.round((CONTEXT_FRAMES * hopMs * srate) / 1000));
-    let n = 1;
-    while (n < this.ctxLen) n <<= 1;
-    this.nfft = n;
-    this.ring = new Float32Array(this.nChannels * this.ctxLen);
-    this.hann = new Float64Array(this.ctxLen);
-    for (let i = 0; i < this.ctxLen; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / this.ctxLen);
+    this.q = Math.max(1, Math.floor(srate / LONG_MIN_RATE));
+    const decRate = srate / this.q;
+    this.longLen = Math.max(8, Math.round((CONTEXT_FRAMES * hopMs * decRate) / 1000));
+    this.shortLen = Math.max(8, Math.round((SHORT_FRAMES * hopMs * srate) / 1000));
+    this.longRing = new Float64Array(C * this.longLen);
+    this.shortRing = new Float64Array(C * this.shortLen);
+    this.acc = new Float64Array(C);
     const nyq = srate / 2;
-    this.binBand = new Int16Array(n / 2 + 1).fill(-1);
     this.bandValid = new Uint8Array(BANDS_HZ.length);
-    this.bandFallbackBin = new Int32Array(BANDS_HZ.length).fill(-1);
-    const df = srate / n;
+    const lowB: number[] = [];
+    const highB: number[] = [];
     for (let b = 0; b < BANDS_HZ.length; b++) {
-      const [lo, hiRaw] = BANDS_HZ[b];
-      const hi = Math.min(hiRaw, nyq + 1e-9);
-      if (lo >= nyq) continue;
+      if (BANDS_HZ[b][0] >= nyq) continue;
       this.bandValid[b] = 1;
-      let any = false;
-      for (let k = 1; k <= n / 2; k++) {
-        const f = k * df;
-        if (f >= lo && f < hi) {
-          this.binBand[k] = b;
-          any = true;
-        }
-      }
-      if (!any) this.bandFallbackBin[b] = Math.min(n / 2, Math.max(1, Math.round((lo + Math.min(hi, nyq)) / 2 / df)));
+      (BANDS_HZ[b][1] <= LONG_BAND_MAX_HZ && BANDS_HZ[b][1] < decRate / 2 ? lowB : highB).push(b);
     }
-    this.re = new Float64Array(n);
-    this.im = new Float64Array(n);
+    this.long = new BandWindow(this.longLen, decRate, lowB, decRate / 2);
+    this.short = new BandWindow(this.shortLen, srate, highB, nyq);
   }
 
   reset(): void {
-    this.ring.fill(0);
-    this.filled = 0;
+    this.longRing.fill(0);
+    this.shortRing.fill(0);
+    this.acc.fill(0);
+    this.accN = 0;
+    this.longHead = this.shortHead = this.longFilled = this.shortFilled = 0;
+    this.base.fill(0);
+    this.nFrames = 0;
+  }
+
+  /** Band powers of one channel's ring into x[o + PATCH_LEN + band] (log, uncentred). */
+  private bands(w: BandWindow, ring: Float64Array, r: number, len: number, head: number, filled: number, mean: number, x: Float32Array, o: number): void {
+    const buf = w.buf;
+    buf.fill(0);
+    // oldest → newest; unfilled slots stay at the mean (0 after removal)
+    for (let i = len - filled; i < len; i++) {
+      const j = head + i < len ? head + i : head + i - len;
+      buf[i] = (ring[r + j] - mean) * w.win[i];
+    }
+    rfftPower(buf, w.pow, w.re, w.im);
+    for (const bb of w.bins) {
+      let s = 0;
+      for (let k = bb.lo; k <= bb.hi; k++) s += w.pow[k];
+      x[o + PATCH_LEN + bb.band] = Math.log((s / (bb.hi - bb.lo + 1)) * w.norm + 1e-30);
+    }
   }
 
   /**
@@ -238,39 +372,81 @@ export class FrameFeaturizer {
     const C = this.nChannels;
     if (chunk.length % C !== 0) throw new Error(`frame length ${chunk.length} is not a multiple of ${C} channels`);
     const n = chunk.length / C;
-    const L = this.ctxLen;
     const x = out ?? new Float32Array(C * FEAT_DIM);
-    // shift ring left by n and append
-    const keep = Math.max(0, L - n);
-    for (let c = 0; c < C; c++) {
-      const r = c * L;
-      if (keep > 0) this.ring.copyWithin(r, r + (L - keep), r + L);
-      const start = Math.max(0, n - L);
-      for (let i = start; i < n; i++) this.ring[r + keep + (i - start)] = chunk[i * C + c];
+    const LL = this.longLen;
+    const SL = this.shortLen;
+    const q = this.q;
+    // update the rings (sample-major over the chunk, channel-minor)
+    for (let i = 0; i < n; i++) {
+      const row = i * C;
+      const sh = this.shortHead;
+      for (let c = 0; c < C; c++) this.shortRing[c * SL + sh] = chunk[row + c];
+      this.shortHead = sh + 1 === SL ? 0 : sh + 1;
+      if (q === 1) {
+        const lh = this.longHead;
+        for (let c = 0; c < C; c++) this.longRing[c * LL + lh] = chunk[row + c];
+        this.longHead = lh + 1 === LL ? 0 : lh + 1;
+        this.longFilled = Math.min(LL, this.longFilled + 1);
+      } else {
+        for (let c = 0; c < C; c++) this.acc[c] += chunk[row + c];
+        if (++this.accN === q) {
+          const lh = this.longHead;
+          for (let c = 0; c < C; c++) {
+            this.longRing[c * LL + lh] = this.acc[c] / q;
+            this.acc[c] = 0;
+          }
+          this.accN = 0;
+          this.longHead = lh + 1 === LL ? 0 : lh + 1;
+          this.longFilled = Math.min(LL, this.longFilled + 1);
+        }
+      }
     }
-    this.filled = Math.min(L, this.filled + n);
+    this.shortFilled = Math.min(SL, this.shortFilled + n);
     const nb = BANDS_HZ.length;
-    const bandPow = new Float64Array(nb);
-    const bandCnt = new Int32Array(nb);
     let sumLp = 0;
     let cntLp = 0;
     for (let c = 0; c < C; c++) {
-      const r = c * L;
       const o = c * FEAT_DIM;
-      // context mean/std (only the filled part)
+      const rl = c * LL;
+      const rs = c * SL;
+      // baseline: mean of the long (0.96 s) context; scale: its variance plus the short ring's
       let mean = 0;
-      for (let i = L - this.filled; i < L; i++) mean += this.ring[r + i];
-      mean /= this.filled || 1;
-      let v = 0;
-      for (let i = L - this.filled; i < L; i++) {
-        const d = this.ring[r + i] - mean;
-        v += d * d;
+      const lf = this.longFilled;
+      for (let i = 0; i < LL; i++) mean += this.longRing[rl + i];
+      // unfilled slots are 0; average only the filled ones
+      mean = lf > 0 ? mean / lf : 0;
+      let vl = 0;
+      if (lf > 0) {
+        for (let i = 0; i < LL; i++) {
+          if (lf < LL) {
+            // only slots written so far: [head − lf, head)
+            const age = (this.longHead - 1 - i + LL) % LL;
+            if (age >= lf) continue;
+          }
+          const d = this.longRing[rl + i] - mean;
+          vl += d * d;
+        }
+        vl /= lf;
       }
-      const sd = Math.sqrt(v / (this.filled || 1)) + 1e-12;
-      // patch
-      let fm = 0;
-      for (let i = 0; i < n; i++) fm += chunk[i * C + c];
-      fm /= n || 1;
+      const sf = this.shortFilled;
+      let ms = 0;
+      for (let i = 0; i < SL; i++) ms += this.shortRing[rs + i];
+      ms = sf > 0 ? ms / sf : 0;
+      let vs = 0;
+      if (sf > 0) {
+        for (let i = 0; i < SL; i++) {
+          if (sf < SL) {
+            const age = (this.shortHead - 1 - i + SL) % SL;
+            if (age >= sf) continue;
+          }
+          const d = this.shortRing[rs + i] - ms;
+          vs += d * d;
+        }
+        vs /= sf;
+      }
+      if (lf === 0) mean = ms;
+      const sd = Math.sqrt(vl + vs) + 1e-12;
+      // patch: box-averaged (or interpolated) frame, relative to the 0.96 s baseline
       for (let p = 0; p < PATCH_LEN; p++) {
         let val: number;
         if (n >= PATCH_LEN) {
@@ -286,50 +462,38 @@ export class FrameFeaturizer {
           const w = pos - i0;
           val = chunk[i0 * C + c] * (1 - w) + chunk[i1 * C + c] * w;
         } else {
-          val = n === 1 ? chunk[c] : fm;
+          val = n === 1 ? chunk[c] : mean;
         }
-        const z = (val - fm) / sd;
+        const z = (val - mean) / sd;
         x[o + p] = z > 6 ? 6 : z < -6 ? -6 : z;
       }
-      // spectrum of the Hann-windowed context
-      this.re.fill(0);
-      this.im.fill(0);
-      for (let i = 0; i < L; i++) this.re[i] = (this.ring[r + i] - mean) * this.hann[i];
-      fft(this.re, this.im);
-      bandPow.fill(0);
-      bandCnt.fill(0);
-      for (let k = 1; k <= this.nfft / 2; k++) {
-        const b = this.binBand[k];
-        if (b < 0) continue;
-        bandPow[b] += this.re[k] * this.re[k] + this.im[k] * this.im[k];
-        bandCnt[b]++;
-      }
+      this.bands(this.long, this.longRing, rl, LL, this.longHead, lf, mean, x, o);
+      this.bands(this.short, this.shortRing, rs, SL, this.shortHead, Math.min(sf, SL), ms, x, o);
       for (let b = 0; b < nb; b++) {
         if (!this.bandValid[b]) {
           x[o + PATCH_LEN + b] = 0;
           continue;
         }
-        let pw: number;
-        if (bandCnt[b] > 0) pw = bandPow[b] / bandCnt[b];
-        else {
-          const k = this.bandFallbackBin[b];
-          pw = this.re[k] * this.re[k] + this.im[k] * this.im[k];
-        }
-        const lp = Math.log(pw + 1e-30);
-        x[o + PATCH_LEN + b] = lp;
-        sumLp += lp;
+        sumLp += x[o + PATCH_LEN + b];
         cntLp++;
       }
     }
+    // centre on the frame's mean log power (scale free), then relative to the slow baseline
     const centre = cntLp ? sumLp / cntLp : 0;
+    const a = Math.max(1 / (this.nFrames + 1), 1 / BASELINE_FRAMES);
     for (let c = 0; c < C; c++) {
       const o = c * FEAT_DIM + PATCH_LEN;
+      const ob = c * nb;
       for (let b = 0; b < nb; b++) {
         if (!this.bandValid[b]) continue;
-        const z = (x[o + b] - centre) * 0.25;
+        const lp = x[o + b] - centre;
+        const prev = this.nFrames === 0 ? lp : this.base[ob + b];
+        this.base[ob + b] = prev + a * (lp - prev);
+        const z = (lp - prev) * 0.5;
         x[o + b] = z > 8 ? 8 : z < -8 ? -8 : z;
       }
     }
+    this.nFrames++;
     return { x, posCode: this.posCode, nChannels: C, featDim: FEAT_DIM, posDim: POS_DIM };
   }
 }

@@ -97,12 +97,19 @@ export class KvCache {
     const Dh = this.headDim;
     const k = new Float32Array(T2 * this.frameSize);
     const v = new Float32Array(T2 * this.frameSize);
+    // copy runs of consecutive frames in one go (a sliding window is one run per layer·head)
+    const runs: [number, number, number][] = []; // [first source frame, first target frame, length]
+    for (let j = 0; j < T2; j++) {
+      const last = runs[runs.length - 1];
+      if (last && idx[j] === last[0] + last[2]) last[2]++;
+      else runs.push([idx[j], j, 1]);
+    }
     for (let lh = 0; lh < this.layers * this.heads; lh++) {
-      for (let j = 0; j < T2; j++) {
-        const src = (lh * T + idx[j]) * Dh;
-        const dst = (lh * T2 + j) * Dh;
-        k.set(this.k.subarray(src, src + Dh), dst);
-        v.set(this.v.subarray(src, src + Dh), dst);
+      for (const [s0, d0, n] of runs) {
+        const src = (lh * T + s0) * Dh;
+        const dst = (lh * T2 + d0) * Dh;
+        k.set(this.k.subarray(src, src + n * Dh), dst);
+        v.set(this.v.subarray(src, src + n * Dh), dst);
       }
     }
     this.k = k;

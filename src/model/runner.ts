@@ -4,12 +4,12 @@
  * cache held here in TypeScript between steps.
  */
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import protobuf from 'protobufjs';
 import { logger } from '../log.ts';
 import { KvCache, type CachePolicy, windowPolicy } from './kvcache.ts';
 import type { ModelInputs } from './features.ts';
-import type { IoMeta, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
+import { CTL, CTL_INTS, CTL_BYTES, F64, CMD_STEP, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, type StepDims, type IoMeta, type WorkerInit, type WorkerRequest, type WorkerResponse } from './protocol.ts';
 
 const log = logger('model');
 
@@ -115,6 +115,18 @@ export function softmaxSlices(logits: Float32Array, slices: AdapterSlice[]): Flo
   return p;
 }
 
+type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
+
+/** Shared-memory channel to the session worker (see protocol.ts). */
+interface Shared {
+  ctl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  port: MessagePort;
+  dims: StepDims;
+  nLogits: number;
+  nEmb: number;
+}
+
 export class ModelRunner {
   readonly labels: string[];
   readonly adapters: AdapterSlice[];
@@ -122,34 +134,35 @@ export class ModelRunner {
   readonly cache: KvCache;
   private readonly worker: Worker;
   private readonly policy: CachePolicy;
-  private pending = new Map<number, { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
+  private readonly sh: Shared;
+  private readonly ctl: Int32Array;
+  private readonly f64: Float64Array;
+  private data: Float32Array;
+  private dead: Error | null = null;
   private t = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   /** Use loadModel(). */
-  constructor(worker: Worker, info: ModelInfo, labels: string[], adapters: AdapterSlice[], policy: CachePolicy) {
+  constructor(worker: Worker, info: ModelInfo, labels: string[], adapters: AdapterSlice[], policy: CachePolicy, shared: Shared) {
     this.worker = worker;
     this.info = info;
     this.labels = labels;
     this.adapters = adapters;
     this.policy = policy;
+    this.sh = shared;
+    this.ctl = new Int32Array(shared.ctl, 0, CTL_INTS);
+    this.f64 = new Float64Array(shared.ctl, CTL_INTS * 4, 2);
+    this.data = new Float32Array(shared.data);
     this.cache = new KvCache(info.kv.layers, info.kv.heads, info.kv.headDim);
+    const fail = (e: Error) => {
+      this.dead ??= e;
+      Atomics.notify(this.ctl, CTL.DONE); // wake a waiting step
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`model worker exited (code ${code})`)));
     worker.on('message', (m: WorkerResponse) => {
-      if (m.type === 'result' || m.type === 'error') {
-        const id = m.id ?? -1;
-        const p = this.pending.get(id);
-        if (p) {
-          this.pending.delete(id);
-          if (m.type === 'error') p.reject(new Error(m.message));
-          else p.resolve(m);
-        } else if (m.type === 'error') log.error({ message: m.message }, 'model worker error');
-      }
-    });
-    worker.on('error', (e) => {
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
+      if (m.type === 'error') log.error({ message: m.message }, 'model worker error');
     });
   }
 
@@ -165,6 +178,40 @@ export class ModelRunner {
     return run;
   }
 
+  /** Hand one command to the worker and wait for its reply (no postMessage). */
+  private async call(cmd: number): Promise<void> {
+    const ctl = this.ctl;
+    if (this.dead) throw this.dead;
+    const seq = (Atomics.load(ctl, CTL.SEQ) + 1) | 0;
+    Atomics.store(ctl, CTL.CMD, cmd);
+    Atomics.store(ctl, CTL.SEQ, seq);
+    Atomics.notify(ctl, CTL.SEQ);
+    for (;;) {
+      const done = Atomics.load(ctl, CTL.DONE);
+      if (done === seq) break;
+      if (this.dead) throw this.dead;
+      const w = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(ctl, CTL.DONE, done);
+      if (w.async) await w.value;
+    }
+    if (Atomics.load(ctl, CTL.STATUS) !== 0) {
+      const bytes = new Uint8Array(this.sh.data);
+      const o = bytes.length - ERR_BYTES;
+      const n = new DataView(this.sh.data, o, 4).getUint32(0, true);
+      throw new Error(new TextDecoder().decode(bytes.slice(o + 4, o + 4 + n)));
+    }
+  }
+
+  /** Make sure the data buffer holds a step with C channels and T cached frames. */
+  private async ensureCapacity(C: number, T: number): Promise<void> {
+    const need = layout(this.sh.dims, C, T, this.sh.nLogits, this.sh.nEmb).end + ERR_BYTES / 4;
+    if (need <= this.data.length) return;
+    const buf = new SharedArrayBuffer(Math.ceil(need * 1.5) * 4);
+    this.sh.port.postMessage(buf);
+    await this.call(CMD_REMAP);
+    this.sh.data = buf;
+    this.data = new Float32Array(buf);
+  }
+
   private async doStep(inputs: ModelInputs, opts: StepOptions): Promise<StepResult> {
     if (this.closed) throw new Error('model runner is closed');
     const { nChannels: C, featDim: F, posDim: P } = inputs;
@@ -172,37 +219,36 @@ export class ModelRunner {
     if (P !== this.info.posDim) throw new Error(`model expects position codes of ${this.info.posDim}, got ${P}`);
     if (inputs.x.length !== C * F || inputs.posCode.length !== C * P) throw new Error('feature array sizes do not match nChannels');
     const t0 = performance.now();
-    const id = this.nextId++;
-    const { layers: L, heads: H, headDim: Dh } = this.info.kv;
     const T = this.cache.length;
-    const req: WorkerRequest = {
-      type: 'step',
-      id,
-      x: inputs.x.slice(),
-      pos: inputs.posCode.slice(),
-      t: this.t,
-      pastK: this.cache.k.slice(),
-      pastV: this.cache.v.slice(),
-      speech: opts.speech ?? 0,
-      text: opts.text ?? 0,
-      dims: { C, F, P, L, H, Dh, T },
-    };
-    const res = await new Promise<WorkerResponse>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(req, [req.x.buffer, req.pos.buffer, req.pastK.buffer, req.pastV.buffer] as ArrayBuffer[]);
-    });
-    if (res.type !== 'result') throw new Error('unexpected worker reply');
+    await this.ensureCapacity(C, T);
+    const lo = layout(this.sh.dims, C, T, 0, 0);
+    const data = this.data;
+    data.set(inputs.x, lo.x);
+    data.set(inputs.posCode, lo.pos);
+    data.set(this.cache.k, lo.pastK);
+    data.set(this.cache.v, lo.pastV);
+    const ctl = this.ctl;
+    ctl[CTL.C] = C;
+    ctl[CTL.T] = T;
+    ctl[CTL.POS_T] = this.t;
+    ctl[CTL.SPEECH] = opts.speech ?? 0;
+    ctl[CTL.TEXT] = opts.text ?? 0;
+    await this.call(CMD_STEP);
+    const out = layout(this.sh.dims, C, T, ctl[CTL.N_LOGITS], ctl[CTL.N_EMB]);
+    const logits = data.slice(out.logits, out.logits + ctl[CTL.N_LOGITS]);
+    const embedding = data.slice(out.emb, out.emb + ctl[CTL.N_EMB]);
+    const surprise = this.f64[F64.SURPRISE];
     const pos = this.t;
-    this.cache.adoptPresent(res.presentK, res.presentV, pos, res.surprise);
+    this.cache.adoptPresent(data.slice(out.presK, out.presK + out.kv1), data.slice(out.presV, out.presV + out.kv1), pos, surprise);
     this.t++;
     this.policy(this.cache);
     return {
-      logits: res.logits,
-      probs: softmaxSlices(res.logits, this.adapters),
-      embedding: res.embedding,
-      surprise: res.surprise,
+      logits,
+      probs: softmaxSlices(logits, this.adapters),
+      embedding,
+      surprise,
       t: pos,
-      runMs: res.runMs,
+      runMs: this.f64[F64.RUN_MS],
       stepMs: performance.now() - t0,
     };
   }
@@ -227,14 +273,14 @@ export class ModelRunner {
     this.closed = true;
     await this.chain;
     await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      this.worker.once('exit', done);
+      this.worker.once('exit', () => resolve());
       this.worker.on('message', (m: WorkerResponse) => {
         if (m.type === 'closed') void this.worker.terminate();
       });
-      this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+      this.call(CMD_CLOSE).catch(() => void this.worker.terminate());
       setTimeout(() => void this.worker.terminate(), 2000).unref();
     });
+    this.sh.port.close();
   }
 }
 
@@ -328,5 +374,25 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<M
   };
   log.info({ path, name: info.name, backend: info.backend, device, threads: intraOpThreads, quantized: info.quantized }, 'model loaded');
   const policy = opts.cachePolicy ?? windowPolicy(opts.cacheBudget ?? 64);
-  return new ModelRunner(worker, info, labels, adapters, policy);
+  // shared-memory step channel: control words + a data buffer sized for 256 channels and the cache budget
+  const dims: StepDims = { F: featDim, P: posDim, L: kv.layers, H: kv.heads, Dh: kv.headDim };
+  const nEmb = dimOf(ready.outputs.find((o) => o.name === 'embedding'), 1) ?? 4096;
+  const nL = nLogits ?? labels.length;
+  const ctl = new SharedArrayBuffer(CTL_BYTES);
+  const data = new SharedArrayBuffer((layout(dims, 256, (opts.cacheBudget ?? 64) + 1, nL, nEmb).end + ERR_BYTES / 4) * 4);
+  const { port1, port2 } = new MessageChannel();
+  await new Promise<void>((resolve, reject) => {
+    const onMsg = (m: WorkerResponse) => {
+      if (m.type === 'attached') {
+        worker.off('message', onMsg);
+        resolve();
+      } else if (m.type === 'error') {
+        worker.off('message', onMsg);
+        reject(new Error(m.message));
+      }
+    };
+    worker.on('message', onMsg);
+    worker.postMessage({ type: 'attach', ctl, data, port: port2, dims } satisfies WorkerRequest, [port2]);
+  });
+  return new ModelRunner(worker, info, labels, adapters, policy, { ctl, data, port: port1, dims, nLogits: nL, nEmb });
 }

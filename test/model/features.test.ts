@@ -1,7 +1,7 @@
 /** Frame features, position codes and the KV cache container. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fft, FrameFeaturizer, positionCodes, PATCH_LEN, BANDS_HZ, FEAT_DIM, POS_DIM } from '../../src/model/features.ts';
+import { fft, rfftPower, FrameFeaturizer, positionCodes, PATCH_LEN, BANDS_HZ, FEAT_DIM, POS_DIM } from '../../src/model/features.ts';
 import { KvCache, windowPolicy } from '../../src/model/kvcache.ts';
 import type { ChannelInfo } from '../../src/types.ts';
 
@@ -23,6 +23,43 @@ test('fft matches a direct DFT', () => {
   }
 });
 
+test('real-input FFT power matches a direct DFT', () => {
+  for (const n of [8, 64, 512]) {
+    const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) + 0.5 * Math.cos(i * 1.3) + (i % 5) * 0.1);
+    const pw = new Float64Array(n / 2 + 1);
+    rfftPower(x, pw);
+    for (let k = 0; k <= n / 2; k++) {
+      let r = 0;
+      let q = 0;
+      for (let i = 0; i < n; i++) {
+        r += x[i] * Math.cos((2 * Math.PI * k * i) / n);
+        q -= x[i] * Math.sin((2 * Math.PI * k * i) / n);
+      }
+      assert.ok(Math.abs(r * r + q * q - pw[k]) < 1e-7 * Math.max(1, pw[k]), `n=${n} bin ${k}`);
+    }
+  }
+});
+
+test('SSVEP rates land in different bands; a slow ERP-like offset survives in the patch', () => {
+  const ch: ChannelInfo[] = [{ label: 'A' }, { label: 'B' }, { label: 'C' }, { label: 'D' }];
+  const freqs = [8.57, 10, 12, 15];
+  const fz = new FrameFeaturizer(ch, 160);
+  let x: Float32Array = new Float32Array(0);
+  for (const fr of sineFrames(160, 4, freqs, 14)) x = fz.push(fr).x;
+  const best = freqs.map((_, c) => {
+    const b = Array.from(x.subarray(c * FEAT_DIM + PATCH_LEN, c * FEAT_DIM + PATCH_LEN + 10));
+    return b.indexOf(Math.max(...b));
+  });
+  assert.equal(new Set(best).size, 4, `bands ${best}`);
+  // a step of +5 units after 13 frames of zero-mean noise: the patch sits well above 0
+  const g = new FrameFeaturizer([{ label: 'A' }], 160);
+  let s = 1;
+  const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5);
+  for (let f = 0; f < 13; f++) g.push(Float32Array.from({ length: 13 }, noise));
+  const y = g.push(Float32Array.from({ length: 13 }, () => 5 + noise())).x;
+  assert.ok(y.subarray(0, PATCH_LEN).every((v) => v > 1), `patch ${Array.from(y.subarray(0, 4))}`);
+});
+
 function sineFrames(srate: number, C: number, freqs: number[], frames: number, amp = 10): Float32Array[] {
   const hop = Math.round(0.08 * srate);
   const out: Float32Array[] = [];
@@ -36,11 +73,17 @@ function sineFrames(srate: number, C: number, freqs: number[], frames: number, a
 }
 
 test('band powers put a sine in its band, up to Nyquist (ripples at 2 kHz)', () => {
+  // bands are relative to a slow baseline: noise first, then noise + a sine; the sine's band rises most
   const ch: ChannelInfo[] = [{ label: 'A' }, { label: 'B' }, { label: 'C' }];
   for (const [srate, freqs] of [[160, [10, 25, 60]], [2000, [10, 90, 300]]] as const) {
     const fz = new FrameFeaturizer(ch, srate);
+    const hop = Math.round(0.08 * srate);
+    let s = 7;
+    const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5);
+    for (let f = 0; f < 20; f++) fz.push(Float32Array.from({ length: hop * 3 }, noise));
     let x: Float32Array = new Float32Array(0);
-    for (const fr of sineFrames(srate, 3, [...freqs], 6)) x = fz.push(fr).x;
+    const sines = sineFrames(srate, 3, [...freqs], 13);
+    for (const fr of sines) x = fz.push(fr.map((v) => v + noise())).x;
     assert.equal(x.length, 3 * FEAT_DIM);
     for (let c = 0; c < 3; c++) {
       const bands = Array.from(x.subarray(c * FEAT_DIM + PATCH_LEN, (c + 1) * FEAT_DIM));

@@ -80,6 +80,12 @@ before(async () => {
   await tf.setBackend('wasm');
   dir = mkdtempSync(join(tmpdir(), 'neurox-model-'));
   w = initWeights(cfg, 7);
+  // non-trivial input standardisation buffers, so the exactness tests cover them
+  const SF = cfg.posDim * F;
+  w['norm.mu'] = randn(F, 21, 0.3);
+  w['norm.isd'] = randn(F, 22, 0.2).map((v) => 1 + Math.abs(v));
+  w['skip.mu'] = randn(SF, 23, 0.1);
+  w['skip.isd'] = randn(SF, 24, 0.5).map((v) => 1 + Math.abs(v));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -178,4 +184,25 @@ test('external model without neurox metadata loads through the same path; gpu re
     await r.close();
   }
   await assert.rejects(loadModel(join(dir, 'missing.onnx')), /ENOENT|no such file/);
+});
+
+test('shared-memory channel grows for large montages and long caches; errors come back as rejections', async () => {
+  const path = join(dir, 'grow.onnx');
+  writeStepOnnx(path, cfg, w);
+  const r = await loadModel(path, { cacheBudget: 300 });
+  try {
+    const Cbig = 300; // more than the initial 256-channel buffer
+    const x = randn(Cbig * F, 31);
+    const p = randn(Cbig * P, 32, 0.5);
+    let last;
+    for (let t = 0; t < 3; t++) last = await r.step({ x, posCode: p, nChannels: Cbig, featDim: F, posDim: P });
+    assert.ok(last && last.logits.every(Number.isFinite) && Number.isFinite(last.surprise));
+    assert.equal(r.cache.length, 3);
+    await assert.rejects(r.step({ x: new Float32Array(3), posCode: p, nChannels: Cbig, featDim: F, posDim: P }), /sizes/);
+    // the runner still works after a rejected step
+    const again = await r.step({ x, posCode: p, nChannels: Cbig, featDim: F, posDim: P });
+    assert.equal(again.t, 3);
+  } finally {
+    await r.close();
+  }
 });

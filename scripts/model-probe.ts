@@ -1,0 +1,53 @@
+/**
+ * Linear probe on DIVER-S frame features (src/model/features.ts): shrinkage
+ * LDA (src/decode/lda.ts) on the trial-mean log band powers per channel,
+ * trained on simulated recordings and scored on another seed. Shows whether
+ * the information the adapters need is in the features at all.
+ *   node --import tsx scripts/model-probe.ts [--seconds 100] [--recordings 3]
+ */
+import { simRecording, toFrameSet, type Task, type FrameSet } from '../models/data.ts';
+import { teacherConfig } from '../models/diver/config.ts';
+import { fitLda, predictLda } from '../src/decode/lda.ts';
+import { PATCH_LEN, FEAT_DIM } from '../src/model/features.ts';
+
+const argv = process.argv.slice(2);
+const opt = (k: string, d: number) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? Number(argv[i + 1]) : d; };
+const seconds = opt('seconds', 100);
+const nrec = opt('recordings', 3);
+const tasks = (argv.includes('--tasks') ? argv[argv.indexOf('--tasks') + 1].split(',') : ['mi', 'p300', 'ssvep', 'speech']) as Task[];
+const cfg = teacherConfig();
+
+function trialVec(fs: FrameSet, start: number, end: number, what: 'bands' | 'all'): Float64Array {
+  const d = what === 'bands' ? FEAT_DIM - PATCH_LEN : FEAT_DIM;
+  const off = what === 'bands' ? PATCH_LEN : 0;
+  const v = new Float64Array(fs.C * d);
+  for (let k = start; k < end; k++) for (let c = 0; c < fs.C; c++) for (let j = 0; j < d; j++) v[c * d + j] += fs.frames[(k * fs.C + c) * FEAT_DIM + off + j] / (end - start);
+  return v;
+}
+
+const out: Record<string, unknown> = {};
+for (const task of tasks) {
+  const secs = task === 'speech' ? Math.round(seconds * 0.6) : seconds;
+  const train = Array.from({ length: nrec }, (_, i) => toFrameSet(simRecording(task, 1000 + i, secs), cfg));
+  const test = [toFrameSet(simRecording(task, 1500, secs), cfg)];
+  // p300: the flash frame (patch + bands); others: trial mean of bands
+  const what = task === 'p300' ? 'all' : 'bands';
+  const rows = (sets: FrameSet[]) => sets.flatMap((fs) => fs.trials.map((tr) => ({ x: task === 'p300' ? trialVec(fs, tr.start, tr.start + 1, what) : trialVec(fs, tr.start, tr.end, what), y: String(tr.cls) })));
+  const tr = rows(train);
+  const te = rows(test);
+  const m = fitLda(tr.map((r) => r.x), tr.map((r) => r.y));
+  const hit: Record<string, [number, number]> = {};
+  for (const r of te) {
+    const p = predictLda(m, r.x);
+    let b = 0;
+    for (let i = 1; i < p.length; i++) if (p[i] > p[b]) b = i;
+    const h = (hit[r.y] ??= [0, 0]);
+    h[1]++;
+    if (m.classes[b] === r.y) h[0]++;
+  }
+  const acc = Object.values(hit).reduce((s, h) => s + h[0], 0) / te.length;
+  const bal = Object.values(hit).reduce((s, h) => s + h[0] / h[1], 0) / Object.keys(hit).length;
+  out[task] = { trainTrials: tr.length, testTrials: te.length, acc: +acc.toFixed(3), balanced: +bal.toFixed(3), C: train[0].C, nFrames: train[0].nFrames, labelled: Array.from(train[0].labels).filter((l) => l >= 0).length };
+  process.stderr.write(`${task}: ${JSON.stringify(out[task])}\n`);
+}
+process.stdout.write(JSON.stringify(out) + '\n');
