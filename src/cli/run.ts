@@ -6,6 +6,8 @@ import { runSession, type RunningSession } from '../session/run.ts';
 import { num, parse, UsageError } from './args.ts';
 import { calibrateFromSimulator } from './sim-calibration.ts';
 import { parseDspOptions, type DspOptions } from '../dsp/chain.ts';
+import { ModelDecoder } from '../decode/model-decoder.ts';
+import { defaultModelPath } from '../model/paths.ts';
 
 const log = logger('cli.run');
 
@@ -22,6 +24,10 @@ const HELP = `neurox run [options]
   --save-profile FILE    save the decoder profile after live calibration
   --calibrate-sim DEVICE calibrate from the simulator's labelled block for DEVICE (with --seed)
   --seed N               simulator seed for --calibrate-sim (default 1)
+  --decoder NAME         baseline (default: band power + shrinkage LDA) or diver-s (the ONNX model)
+  --model FILE           ONNX step model for --decoder diver-s (default models/diver-s.int8.onnx)
+  --paradigm P           model task adapter: mi (default), ssvep, p300, speech
+  --device cpu|gpu       ONNX Runtime device for the model (gpu falls back to cpu with a log line)
   --notch 50|60          notch the line frequency and its harmonics
   --bandpass LO,HI       causal Butterworth band-pass (order 4)
   --montage car|bipolar  re-reference (bipolar: adjacent contacts along SEEG shafts)
@@ -50,6 +56,10 @@ export const RUN_OPTIONS = {
   'calibrate-sim': { type: 'string' },
   seed: { type: 'string' },
   'abstain-below': { type: 'string' },
+  decoder: { type: 'string' },
+  model: { type: 'string' },
+  paradigm: { type: 'string' },
+  device: { type: 'string' },
   notch: { type: 'string' },
   bandpass: { type: 'string' },
   montage: { type: 'string' },
@@ -72,7 +82,14 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession & {
   } catch (e) {
     throw new UsageError(`neurox run: ${(e as Error).message}`);
   }
-  if (!decoder && v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger), dsp);
+  const decoderName = v.decoder ?? 'baseline';
+  if (decoderName !== 'baseline' && decoderName !== 'diver-s') throw new UsageError(`neurox run: --decoder: expected baseline or diver-s, got "${decoderName}"`);
+  if (v.device !== undefined && v.device !== 'cpu' && v.device !== 'gpu') throw new UsageError(`neurox run: --device: expected cpu or gpu, got "${v.device}"`);
+  const model =
+    decoderName === 'diver-s'
+      ? await ModelDecoder.load(v.model ?? defaultModelPath() ?? 'models/diver-s.int8.onnx', v.paradigm ?? 'mi', { device: v.device as 'cpu' | 'gpu' | undefined })
+      : undefined;
+  if (!model && !decoder && v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger), dsp);
   const hop = num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2);
   const window = num('window', v.window, 1.0, (x) => x > 0 && x <= 30);
   const abstainBelow = num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1);
@@ -101,6 +118,7 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession & {
       hop,
       window,
       dsp,
+      model,
       decoder,
       saveProfile: v['save-profile'],
       abstainBelow,
@@ -112,7 +130,7 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession & {
   if (!rec) return s;
   s.onRawChunk((c) => rec.write(c));
   s.onIntent((i) => rec.intent(i));
-  rec.event({ type: 'session-start', hop, window, abstainBelow, decoder: decoder ? (v.profile ? `profile:${v.profile}` : `calibrate-sim:${v['calibrate-sim']}`) : 'live-calibration' });
+  rec.event({ type: 'session-start', hop, window, abstainBelow, decoder: model ? `model:${model.name}` : decoder ? (v.profile ? `profile:${v.profile}` : `calibrate-sim:${v['calibrate-sim']}`) : 'live-calibration' });
   if (decoder) rec.saveDecoder(decoder);
   log.info({ file }, 'recording the session');
   const stop = s.stop.bind(s);

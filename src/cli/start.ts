@@ -18,6 +18,7 @@ const HELP = `neurox start [options]
   --port N           WebSocket port (default 8765)
   --duration S       stop after S seconds (default: until Ctrl-C)
   --quiet            do not print intents
+  --decoder NAME     baseline (default) or diver-s (the shipped ONNX model, MI adapter)
 `;
 
 export async function startCli(argv: string[]): Promise<number> {
@@ -27,6 +28,7 @@ export async function startCli(argv: string[]): Promise<number> {
     port: { type: 'string' },
     duration: { type: 'string' },
     quiet: { type: 'boolean' },
+    decoder: { type: 'string' },
     help: { type: 'boolean' },
   });
   if (values.help) {
@@ -52,6 +54,7 @@ export async function startCli(argv: string[]): Promise<number> {
       seed: String(seed),
       port: values.port,
       'source-id': sourceId,
+      decoder: values.decoder,
     });
     process.stdout.write(`neurox: simulator "${device}" (seed ${seed}) → runtime → intents on ws://127.0.0.1:${session.port}\n`);
     process.stdout.write('neurox: connect with the TypeScript client (adapters/ws/client.ts) or any WebSocket client; Ctrl-C stops.\n');

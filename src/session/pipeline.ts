@@ -28,6 +28,8 @@ export interface PipelineOptions {
   decoderOptions?: BaselineOptions;
   calibration?: CalibrationOptions;
   abstainBelow?: number;
+  /** Decode frames with the baseline decoder here (default true); false when a model decodes them elsewhere. */
+  decodeFrames?: boolean;
   /** Called when live calibration completes. */
   onCalibrated?: (d: BaselineDecoder) => void;
 }
@@ -73,6 +75,7 @@ export class Pipeline {
 
   private decode(frames: Frame[], now: number): Intent[] {
     const out: Intent[] = [];
+    if (this.opts.decodeFrames === false) return out;
     for (const f of frames) {
       if (!this.decoder.calibrated) {
         this.calibrateWith(f);

@@ -11,6 +11,8 @@ import type { DspOptions } from '../dsp/chain.ts';
 import type { CalibrationOptions } from '../decode/calibration.ts';
 import { logger } from '../log.ts';
 import type { Chunk, Intent, StreamMeta } from '../types.ts';
+import type { ModelDecoder } from '../decode/model-decoder.ts';
+import { localClock } from '../util/clock.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 
 const log = logger('session');
@@ -26,6 +28,8 @@ export interface RunOptions {
   window?: number;
   /** The dsp stage between clock and align (none by default). */
   dsp?: DspOptions;
+  /** DIVER-S (or another ONNX step model) decodes the frames instead of the baseline. */
+  model?: ModelDecoder;
   /** A calibrated decoder (from a profile or a recording); otherwise calibrate live. */
   decoder?: BaselineDecoder;
   decoderOptions?: BaselineOptions;
@@ -63,6 +67,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     decoderOptions: opts.decoderOptions,
     calibration: opts.calibration,
     abstainBelow: opts.abstainBelow,
+    decodeFrames: !opts.model,
     onCalibrated: (d) => {
       if (opts.saveProfile) d.save(opts.saveProfile);
       server?.sendStatus({ state: 'running' });
@@ -74,7 +79,9 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     host: opts.host,
     hello: () => ({
       server: 'neurox 0.1.0',
-      model: { name: decoder.name, labels: decoder.labels, backend: 'js' },
+      model: opts.model
+        ? { name: opts.model.name, labels: opts.model.labels, backend: `onnxruntime-${opts.model.backend}` }
+        : { name: decoder.name, labels: decoder.labels, backend: 'js' },
       streams: [...streams.entries()].map(([id, m]) => ({ id, name: m.name, type: m.type, channels: m.channelCount, srate: m.srate })),
     }),
   });
@@ -84,16 +91,37 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
 
   let lastReport = 0;
   let emitted = 0;
-  const emit = (out: PipelineOutput) => {
-    for (const i of out.intents) {
-      srv.sendIntent(i);
-      emitted++;
-      for (const fn of intentFns) fn(i);
-      if (i.tEmit - lastReport > 5) {
-        lastReport = i.tEmit;
-        log.info({ seq: i.seq, label: i.label, confidence: +i.confidence.toFixed(3), latencyMs: +i.latencyMs.toFixed(2), emitted }, 'intents flowing');
-      }
+  // Model path: frames are stepped through the model in order, off the event loop.
+  let modelSeq = 0;
+  let modelChain: Promise<void> = Promise.resolve();
+  const stepModel = (frames: PipelineOutput['frames']) => {
+    const m = opts.model;
+    if (!m) return;
+    for (const f of frames) {
+      const pending = m.decode(f);
+      modelChain = modelChain.then(async () => {
+        const d = await pending;
+        if (!d) return;
+        const tEmit = localClock();
+        publish({
+          seq: modelSeq++, label: d.label, probs: d.probs, confidence: d.confidence, tFrame: f.tEnd, tEmit,
+          latencyMs: (tEmit - f.arrivedAt) * 1000, model: m.name, abstained: d.confidence < (opts.abstainBelow ?? 0),
+        });
+      }).catch((e) => log.error({ err: (e as Error).message }, 'model step failed'));
     }
+  };
+  const publish = (i: Intent) => {
+    srv.sendIntent(i);
+    emitted++;
+    for (const fn of intentFns) fn(i);
+    if (i.tEmit - lastReport > 5) {
+      lastReport = i.tEmit;
+      log.info({ seq: i.seq, label: i.label, confidence: +i.confidence.toFixed(3), latencyMs: +i.latencyMs.toFixed(2), emitted }, 'intents flowing');
+    }
+  };
+  const emit = (out: PipelineOutput) => {
+    stepModel(out.frames);
+    for (const i of out.intents) publish(i);
   };
 
   // Apps are told when the signal stream is lost and when it is back: never a silent stall.
@@ -128,6 +156,8 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
       srv.sendStatus({ state: 'stopped' });
       await srv.close();
       await closeAllInlets();
+      await modelChain;
+      await opts.model?.close();
     },
   };
 }
