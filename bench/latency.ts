@@ -9,7 +9,7 @@
  * in the same run: the transport floor, i.e. the age of the newest sample of each
  * chunk when it leaves the inlet (liblsl's own delivery latency).
  *
- *   node --import tsx bench/latency.ts [--seconds 20] [--configs 64x1000,256x2048]
+ *   node --import tsx bench/latency.ts [--seconds 20] [--configs 64x1000,256x2048] [--decoder baseline|diver-s]
  * Prints one JSON object on stdout.
  */
 import { spawn } from 'node:child_process';
@@ -19,8 +19,10 @@ import { cpus } from 'node:os';
 import { BaselineDecoder } from '../src/decode/baseline.ts';
 import { MI_BANDS } from '../src/decode/features.ts';
 import { runSession } from '../src/session/run.ts';
+import { ModelDecoder } from '../src/decode/model-decoder.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' }, decoder: { type: 'string' } } });
+const DECODER = values.decoder ?? 'baseline';
 const SECONDS = Number(values.seconds ?? 20);
 const CONFIGS = (values.configs ?? '64x1000,256x2048').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const script = fileURLToPath(new URL('../test/helpers/counter-outlet.ts', import.meta.url));
@@ -47,7 +49,8 @@ function randomDecoder(C: number, srate: number): BaselineDecoder {
 async function run(C: number, srate: number) {
   const name = `bench-latency-${C}x${srate}-${process.pid}`;
   const decoder = randomDecoder(C, srate);
-  const session = await runSession({ signal: { prop: 'name', value: name }, markers: null, port: 0, decoder });
+  const model = DECODER === 'diver-s' ? await ModelDecoder.load('models/diver-s.int8.onnx', 'mi') : undefined;
+  const session = await runSession({ signal: { prop: 'name', value: name }, markers: null, port: 0, decoder, model });
   const client = spawn(process.execPath, ['--import', 'tsx', clientScript, `ws://127.0.0.1:${session.port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
   const clientExited = new Promise((r) => client.on('exit', r));
   let lines = '';
@@ -88,7 +91,7 @@ process.stdout.write(
       bench: 'latency',
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
       secondsPerConfig: SECONDS,
-      decoder: 'baseline band power (mu, beta) + shrinkage LDA, every neural channel',
+      decoder: DECODER === 'diver-s' ? 'DIVER-S int8 ONNX step (MI adapter) in its worker' : 'baseline band power (mu, beta) + shrinkage LDA, every neural channel',
       results: results.map((r) => ({ ...r, p99VsTransportFloor: +(r.inletToClientMs.p99 / Math.max(r.transportFloorMs.p99, 1e-3)).toFixed(2) })),
     },
     null,
