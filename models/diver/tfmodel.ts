@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type DiverConfig, featDim, nClasses, weightShapes } from './config.ts';
+import { mulberry32 } from '../../src/dsp/chunk.ts';
 
 export type WeightArrays = Record<string, Float32Array>;
 export type WeightTensors = Record<string, tf.Tensor>;
@@ -17,17 +18,8 @@ export const LN_EPS = 1e-5;
 /** A tensor's shape as plain numbers. */
 export const S = (t: tf.Tensor): number[] => t.shape as number[];
 
-/** Small deterministic PRNG (mulberry32) for seeded init and data order. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for init and data order: the project's mulberry32 (same sequence). */
+export const rng = mulberry32;
 
 export function gaussian(r: () => number): () => number {
   return () => {
