@@ -85,16 +85,21 @@ function assignHeads(vars: Record<string, tf.Variable>, h: { 'head.w': Float32Ar
   vars['head.b'].assign(tf.tensor(h['head.b'], vars['head.b'].shape));
 }
 
-const teacherSpec: OptSpec = {
-  ...common,
-  'pretrain-steps': { type: 'number', default: 40, help: 'masked-reconstruction pretraining steps' },
-  'finetune-steps': { type: 'number', default: 300, help: 'supervised head fine-tuning steps' },
+/** Batch shape and data options shared by teacher training and distillation. */
+const training: OptSpec = {
   batch: { type: 'number', default: 4, help: 'sequences per batch' },
   seq: { type: 'number', default: 32, help: 'frames per sequence' },
   'max-channels': { type: 'number', default: 32, help: 'random channel subset per batch' },
   recordings: { type: 'number', default: 3, help: 'simulated training recordings per paradigm' },
   seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
   lr: { type: 'number', default: 2e-3, help: 'peak learning rate' },
+};
+
+const teacherSpec: OptSpec = {
+  ...common,
+  'pretrain-steps': { type: 'number', default: 40, help: 'masked-reconstruction pretraining steps' },
+  'finetune-steps': { type: 'number', default: 300, help: 'supervised head fine-tuning steps' },
+  ...training,
 };
 
 export function trainCli(argv: string[]): Promise<number> {
@@ -150,12 +155,7 @@ const distillSpec: OptSpec = {
   ...common,
   teacher: { type: 'string', default: '', help: 'teacher checkpoint (default OUT/teacher.json)' },
   steps: { type: 'number', default: 400, help: 'distillation steps' },
-  batch: { type: 'number', default: 4, help: 'sequences per batch' },
-  seq: { type: 'number', default: 32, help: 'frames per sequence' },
-  'max-channels': { type: 'number', default: 32, help: 'random channel subset per batch' },
-  recordings: { type: 'number', default: 3, help: 'simulated training recordings per paradigm' },
-  seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
-  lr: { type: 'number', default: 2e-3, help: 'peak learning rate' },
+  ...training,
 };
 
 export function distillCli(argv: string[]): Promise<number> {

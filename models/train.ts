@@ -359,12 +359,14 @@ export async function variablesToArrays(cfg: DiverConfig, vars: Record<string, t
 
 // ---------------------------------------------------------------- evaluation
 
-/** Per-frame logits of a whole recording, streamed in windows of `win` frames with `warm` frames of context. */
-export function recordingLogits(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16): Float32Array {
+/**
+ * One model output per frame of a whole recording ([nFrames, width]), streamed in
+ * windows of `win` frames with `warm` frames of context before each.
+ */
+function recordingOutputs(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, which: 'logits' | 'emb', width: number, win: number, warm: number): Float32Array {
   const F = featDim(cfg);
   const C = fs.C;
-  const K = cfg.adapters.reduce((s, a) => s + a.labels.length, 0);
-  const out = new Float32Array(fs.nFrames * K);
+  const out = new Float32Array(fs.nFrames * width);
   let start = 0;
   while (start < fs.nFrames) {
     const s0 = Math.max(0, start - warm);
@@ -372,32 +374,21 @@ export function recordingLogits(cfg: DiverConfig, W: WeightTensors, fs: FrameSet
     tf.tidy(() => {
       const x = tf.tensor(fs.frames.subarray(s0 * C * F, e * C * F), [1, e - s0, C, F]);
       const res = forward(cfg, W, { x, pos: tf.tensor(fs.pos, [1, C, cfg.posDim]) });
-      const lg = res.logits.dataSync();
-      out.set(lg.subarray((start - s0) * K), start * K);
+      out.set(res[which].dataSync().subarray((start - s0) * width), start * width);
     });
     start = e;
   }
   return out;
 }
 
+/** Per-frame logits of a whole recording. */
+export function recordingLogits(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16): Float32Array {
+  return recordingOutputs(cfg, W, fs, 'logits', cfg.adapters.reduce((s, a) => s + a.labels.length, 0), win, warm);
+}
+
 /** Per-frame embeddings [nFrames, D] of a whole recording (same streaming windows as recordingLogits). */
 export function recordingEmbeddings(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16): Float32Array {
-  const F = featDim(cfg);
-  const C = fs.C;
-  const D = cfg.dModel;
-  const out = new Float32Array(fs.nFrames * D);
-  let start = 0;
-  while (start < fs.nFrames) {
-    const s0 = Math.max(0, start - warm);
-    const e = Math.min(fs.nFrames, start + win - (start - s0));
-    tf.tidy(() => {
-      const x = tf.tensor(fs.frames.subarray(s0 * C * F, e * C * F), [1, e - s0, C, F]);
-      const res = forward(cfg, W, { x, pos: tf.tensor(fs.pos, [1, C, cfg.posDim]) });
-      out.set(res.emb.dataSync().subarray((start - s0) * D), start * D);
-    });
-    start = e;
-  }
-  return out;
+  return recordingOutputs(cfg, W, fs, 'emb', cfg.dModel, win, warm);
 }
 
 /**
