@@ -10,20 +10,18 @@
  *   node --import tsx bench/ingest.ts [--seconds 8] [--configs 64x1000,256x2048,...]
  * Prints one JSON object on stdout.
  */
-import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { lslSource, localClock, closeAllInlets } from '../adapters/lsl/index.ts';
 import { ClockCorrector } from '../src/clock/index.ts';
+import { counterOutlet } from '../test/helpers/counter-process.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' } } });
 const SECONDS = Number(values.seconds ?? 8);
 const CONFIGS = (values.configs ?? '64x1000,256x2048,512x2048,1024x2048,2048x2048,1024x4096')
   .split(',')
   .map((s) => s.split('x').map(Number) as [number, number]);
-const script = fileURLToPath(new URL('../test/helpers/counter-outlet.ts', import.meta.url));
 
 const ms = (ns: number) => +(ns / 1e6).toFixed(3);
 
@@ -37,7 +35,7 @@ async function idleLag(seconds: number) {
 
 async function run(C: number, srate: number) {
   const name = `bench-ingest-${C}x${srate}-${process.pid}`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, name, name, String(C), String(srate), 'wait', String(SECONDS)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const proc = counterOutlet({ name, sourceId: name, channels: C, srate, t0: 'wait', seconds: SECONDS });
   const clock = new ClockCorrector();
   const h = monitorEventLoopDelay({ resolution: 1 });
   let expected = -1;

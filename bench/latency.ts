@@ -20,12 +20,12 @@ import { BaselineDecoder } from '../src/decode/baseline.ts';
 import { MI_BANDS } from '../src/decode/features.ts';
 import { runSession } from '../src/session/run.ts';
 import { ModelDecoder } from '../src/decode/model-decoder.ts';
+import { counterOutlet } from '../test/helpers/counter-process.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' }, decoder: { type: 'string' } } });
 const DECODER = values.decoder ?? 'baseline';
 const SECONDS = Number(values.seconds ?? 20);
 const CONFIGS = (values.configs ?? '64x1000,256x2048').split(',').map((s) => s.split('x').map(Number) as [number, number]);
-const script = fileURLToPath(new URL('../test/helpers/counter-outlet.ts', import.meta.url));
 const clientScript = fileURLToPath(new URL('./latency-client.ts', import.meta.url));
 
 function stats(xs: number[]) {
@@ -60,7 +60,7 @@ async function run(C: number, srate: number) {
   session.onRawChunk((c) => {
     if (c.kind === 'signal' && c.arrivedAt !== undefined) floor.push((c.arrivedAt - c.timestamps[c.timestamps.length - 1]!) * 1000);
   });
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, name, name, String(C), String(srate), 'wait', String(SECONDS)], { stdio: 'ignore' });
+  const proc = counterOutlet({ name, sourceId: name, channels: C, srate, t0: 'wait', seconds: SECONDS });
   await new Promise((r) => proc.on('exit', r));
   await session.stop();
   await clientExited;

@@ -5,20 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { lslSource } from '../../adapters/lsl/index.ts';
 import { ClockCorrector } from '../../src/clock/index.ts';
 import { Framer } from '../../src/align/index.ts';
+import { counterOutlet } from '../helpers/counter-process.ts';
 
-const script = fileURLToPath(new URL('../helpers/counter-outlet.ts', import.meta.url));
 const SECONDS = Number(process.env.NEUROX_NOLOSS_SECONDS ?? 60);
 const C = 256;
 const SRATE = 2048;
 
 test(`no loss: ${SECONDS} s of ${C} ch × ${SRATE} Hz through inlet + clock + framer`, { timeout: (SECONDS + 60) * 1000 }, async (t) => {
   const name = `noloss-${process.pid}`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, name, `${name}-src`, String(C), String(SRATE), 'wait', String(SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = counterOutlet({ name, sourceId: `${name}-src`, channels: C, srate: SRATE, t0: 'wait', seconds: SECONDS });
   const clock = new ClockCorrector();
   const framer = new Framer({ hop: 0.08, window: 1 });
   let expected = 0;

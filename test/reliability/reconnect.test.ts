@@ -5,16 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { lslSource, localClock } from '../../adapters/lsl/index.ts';
 import type { GapEvent, SignalChunk } from '../../src/types.ts';
+import { counterOutlet } from '../helpers/counter-process.ts';
 
-const script = fileURLToPath(new URL('../helpers/counter-outlet.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function outletProc(name: string, t0: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, name, `${name}-src`, '8', '500', String(t0)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return counterOutlet({ name, sourceId: `${name}-src`, channels: 8, srate: 500, t0 });
 }
 
 test('killed and restarted outlet: one gap marker covering the outage, then data resumes', async (t) => {

@@ -5,21 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { localClock } from '../../adapters/lsl/index.ts';
 import { NeuroxClient } from '../../adapters/ws/client.ts';
 import type { IntentMessage, StatusMessage } from '../../adapters/ws/protocol.ts';
 import { BaselineDecoder } from '../../src/decode/baseline.ts';
 import { runSession } from '../../src/session/run.ts';
 import type { GapEvent } from '../../src/types.ts';
+import { counterOutlet } from '../helpers/counter-process.ts';
 
-const script = fileURLToPath(new URL('../helpers/counter-outlet.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const C = 8;
 
 function outlet(name: string, t0: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, name, `${name}-src`, String(C), '250', String(t0)], { stdio: 'ignore' });
+  return counterOutlet({ name, sourceId: `${name}-src`, channels: C, srate: 250, t0 });
 }
 
 test('runtime survives an outlet crash: stream-lost status, one gap, intents resume', { timeout: 90000 }, async () => {
