@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { lslSource, localClock, closeAllInlets } from '../adapters/lsl/index.ts';
 import { ClockCorrector } from '../src/clock/index.ts';
-import { counterOutlet } from '../test/helpers/counter-process.ts';
+import { CounterCheck, counterOutlet } from '../test/helpers/counter-process.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' } } });
 const SECONDS = Number(values.seconds ?? 8);
@@ -38,10 +38,7 @@ async function run(C: number, srate: number) {
   const proc = counterOutlet({ name, sourceId: name, channels: C, srate, t0: 'wait', seconds: SECONDS });
   const clock = new ClockCorrector();
   const h = monitorEventLoopDelay({ resolution: 1 });
-  let expected = -1;
-  let received = 0;
-  let missing = 0;
-  let duplicated = 0;
+  const counter = new CounterCheck();
   let gaps = 0;
   let firstAt = 0;
   let lastAt = 0;
@@ -55,13 +52,7 @@ async function run(C: number, srate: number) {
           if (!firstAt) (firstAt = localClock()), h.enable();
           lastAt = localClock();
           const n = c.timestamps.length;
-          for (let i = 0; i < n; i++) {
-            const v = c.data[i * C + C - 1]!;
-            if (expected >= 0 && v < expected) duplicated++;
-            else if (expected >= 0 && v > expected) missing += v - expected;
-            expected = v + 1;
-          }
-          received += n;
+          counter.add(c.data, C);
           // Sample age when it reaches the pipeline (newest sample of the chunk).
           lat.push((lastAt - c.timestamps[n - 1]!) * 1000);
         }
@@ -73,6 +64,7 @@ async function run(C: number, srate: number) {
   h.disable();
   lat.sort((a, b) => a - b);
   const want = SECONDS * srate;
+  const { received, missing, duplicated } = counter;
   return {
     channels: C,
     srate,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { lslSource } from '../../adapters/lsl/index.ts';
 import { ClockCorrector } from '../../src/clock/index.ts';
 import { Framer } from '../../src/align/index.ts';
-import { counterOutlet } from '../helpers/counter-process.ts';
+import { CounterCheck, counterOutlet } from '../helpers/counter-process.ts';
 
 const SECONDS = Number(process.env.NEUROX_NOLOSS_SECONDS ?? 60);
 const C = 256;
@@ -19,10 +19,7 @@ test(`no loss: ${SECONDS} s of ${C} ch × ${SRATE} Hz through inlet + clock + fr
   const proc = counterOutlet({ name, sourceId: `${name}-src`, channels: C, srate: SRATE, t0: 'wait', seconds: SECONDS });
   const clock = new ClockCorrector();
   const framer = new Framer({ hop: 0.08, window: 1 });
-  let expected = 0;
-  let received = 0;
-  let missing = 0;
-  let duplicated = 0;
+  const counter = new CounterCheck(0);
   let gaps = 0;
   let frames = 0;
   const done = new Promise<void>((resolve, reject) => {
@@ -30,19 +27,10 @@ test(`no loss: ${SECONDS} s of ${C} ch × ${SRATE} Hz through inlet + clock + fr
       next: (raw) => {
         for (const c of clock.process(raw)) {
           if (c.kind === 'gap') gaps++;
-          if (c.kind === 'signal') {
-            const n = c.timestamps.length;
-            for (let i = 0; i < n; i++) {
-              const v = c.data[i * C + C - 1]!;
-              if (v < expected) duplicated++;
-              else if (v > expected) missing += v - expected;
-              expected = v + 1;
-            }
-            received += n;
-          }
+          if (c.kind === 'signal') counter.add(c.data, C);
           frames += framer.push(c, c.kind === 'signal' ? c.arrivedAt : undefined).length;
         }
-        if (expected >= SECONDS * SRATE) (sub.unsubscribe(), resolve());
+        if (counter.expected! >= SECONDS * SRATE) (sub.unsubscribe(), resolve());
       },
       error: reject,
     });
@@ -50,6 +38,7 @@ test(`no loss: ${SECONDS} s of ${C} ch × ${SRATE} Hz through inlet + clock + fr
   });
   await done;
   proc.kill();
+  const { received, missing, duplicated } = counter;
   t.diagnostic(`received ${received} samples (${(received * C / 1e6).toFixed(1)} M values), missing ${missing}, duplicated ${duplicated}, gaps ${gaps}, frames ${frames}`);
   assert.equal(received, SECONDS * SRATE, 'every sample arrived');
   assert.equal(missing, 0);
