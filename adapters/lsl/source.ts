@@ -145,7 +145,6 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
       // The worker notices the flag after its current liblsl call (≤ 1 s) and exits by
       // itself. It is never terminated: a thread killed inside a native call aborts the
       // whole process.
-      void worker;
     };
   });
 }
