@@ -1,7 +1,8 @@
 /**
  * DIVER-S step benchmark. Prints one JSON object:
  *  - ONNX Runtime step latency (in-thread session.run and the worker round trip
- *    through ModelRunner) at 64 and 256 channels, with a full 64-frame KV cache;
+ *    through ModelRunner) at 64 and 256 channels, with a full 64-frame KV cache,
+ *    and the worker overhead (round trip minus the worker's session.run);
  *  - real-time factor = hop / median step time;
  *  - feature extraction time per frame (64 ch × 160 Hz, 256 ch × 2 kHz);
  *  - params and FLOPs/step of student and teacher, and their ratio.
@@ -111,9 +112,16 @@ for (const C of [64, 256]) {
   const inputs = fz.push(frame);
   for (let i = 0; i < cacheFrames + 30; i++) await runner.step(inputs);
   const ts: number[] = [];
-  for (let i = 0; i < iters; i++) ts.push((await runner.step(inputs)).stepMs);
+  const overhead: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const s = await runner.step(inputs);
+    ts.push(s.stepMs);
+    overhead.push(s.stepMs - s.runMs);
+  }
   await runner.close();
   r.workerStepMs = stats(ts);
+  // the round trip minus session.run inside the worker: shared-memory hand-off, copies, KV cache update
+  r.workerOverheadMs = stats(overhead);
   r.realTimeFactor = +(student.hopMs / (r.workerStepMs as any).median).toFixed(1);
   r.realTimeFactorSessionRun = +(student.hopMs / (r.sessionRunMs as any).median).toFixed(1);
   // features

@@ -1,10 +1,11 @@
 /**
  * Held-out accuracy of teacher, student, int8 twin (tfjs) and the shipped
  * int8 ONNX run frame by frame through ModelRunner (worker, KV cache window
- * 64), on the simulated held-out recordings of the training pipeline (one per
- * paradigm, seed·1000 + 500). Prints one JSON object and writes
- * OUT/accuracy.json.
- *   node --import tsx scripts/model-eval.ts [--out models/out] [--onnx models/diver-s.int8.onnx] [--seed 1] [--seconds 100]
+ * 64), on simulated held-out recordings: `--recordings` per paradigm with
+ * seeds seed·1000 + 500 + j (the first is the training pipeline's held-out
+ * recording; none is used in training). Every model is scored on the same
+ * trials. Prints one JSON object and writes OUT/accuracy.json.
+ *   node --import tsx scripts/model-eval.ts [--out models/out] [--onnx models/diver-s.int8.onnx] [--seed 1] [--seconds 100] [--recordings 4]
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,11 +22,23 @@ const out = opt('out', 'models/out');
 const onnx = opt('onnx', join(out, 'diver-s.int8.onnx'));
 const seed = Number(opt('seed', '1'));
 const seconds = Number(opt('seconds', '100'));
+const recordings = Number(opt('recordings', '4'));
 const tasks: Task[] = ['mi', 'p300', 'ssvep', 'speech'];
 
 await initBackend();
 const ref = loadCheckpoint(join(out, 'student.json')).config;
-const sets: FrameSet[] = tasks.map((t) => toFrameSet(simRecording(t, seed * 1000 + 500, t === 'speech' ? Math.round(seconds * 0.6) : seconds), ref));
+const sets: FrameSet[] = tasks.flatMap((t) =>
+  Array.from({ length: recordings }, (_, j) => toFrameSet(simRecording(t, seed * 1000 + 500 + j, t === 'speech' ? Math.round(seconds * 0.6) : seconds), ref)),
+);
+
+/** Wilson 95 % interval of a proportion (k of n). */
+function wilson(p: number, n: number): [number, number] {
+  const z = 1.96;
+  const d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d;
+  const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return [+(c - h).toFixed(3), +(c + h).toFixed(3)];
+}
 
 /** Rest-vs-task detection: balanced accuracy over labelled frames of p(class 0) < 0.5 (not for p300). */
 function detection(cfg: DiverConfig, fs: FrameSet, lg: Float32Array): number | null {
@@ -51,11 +64,20 @@ function detection(cfg: DiverConfig, fs: FrameSet, lg: Float32Array): number | n
 
 const res: Record<string, Record<string, unknown>> = {};
 function score(name: string, cfg: DiverConfig, logits: (fs: FrameSet) => Float32Array) {
-  const r: Record<string, unknown> = {};
+  const acc: Record<string, { hit: number; n: number; chance: number; det: number[] }> = {};
   for (const fs of sets) {
     const lg = logits(fs);
     const s = scoreTask(cfg, fs, lg);
-    r[fs.task!] = { accuracy: +s.accuracy.toFixed(4), trials: s.trials, chance: +s.chance.toFixed(3), detection: detection(cfg, fs, lg) };
+    const e = (acc[fs.task!] ??= { hit: 0, n: 0, chance: s.chance, det: [] });
+    e.hit += s.accuracy * s.trials; // p300: balanced accuracy, weighted by flashes
+    e.n += s.trials;
+    const d = detection(cfg, fs, lg);
+    if (d !== null) e.det.push(d);
+  }
+  const r: Record<string, unknown> = {};
+  for (const [task, e] of Object.entries(acc)) {
+    const a = e.hit / e.n;
+    r[task] = { accuracy: +a.toFixed(4), ci95: wilson(a, e.n), trials: e.n, chance: +e.chance.toFixed(3), detection: e.det.length ? +(e.det.reduce((x, y) => x + y, 0) / e.det.length).toFixed(4) : null };
   }
   res[name] = r;
 }

@@ -106,16 +106,34 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
     }
     return g.initializer(name, shape, w[name]);
   };
-  const lin = (x: string, wn: string, bn?: string): string => {
-    const y = g.o('MatMul', [x, W(wn)]);
-    return bn ? g.o('Add', [y, W(bn)]) : y;
-  };
-  const ln = (x: string, p: string): string =>
-    g.o('LayerNormalization', [x, W(p + '.g'), W(p + '.b')], { axis: -1, epsilon: { float: LN_EPS } });
-  const silu = (x: string): string => g.o('Mul', [x, g.o('Sigmoid', [x])]);
-  const reshape = (x: string, s: number[]): string => g.o('Reshape', [x, g.i64(s)]);
-  const transpose = (x: string, perm: number[]): string => g.o('Transpose', [x], { perm });
   const raw = (name: string, dims: number[], data: Float32Array): string => g.initializer(name, dims, data);
+  const MS = 'com.microsoft:';
+  const eps = { float: LN_EPS };
+  /** x·W (+ b) on 3-D activations; W may be a folded constant expression. */
+  const mm = (x: string, wName: string, bias?: string): string => {
+    const y = g.o('MatMul', [x, wName]);
+    return bias ? g.o('Add', [y, bias]) : y;
+  };
+  const ln = (x: string, p: string): string => g.o('LayerNormalization', [x, W(p + '.g'), W(p + '.b')], { axis: -1, epsilon: eps });
+  /**
+   * Residual add + LayerNorm in one node: returns [LN(x + skip + bias), x + skip + bias].
+   * The sum output is requested only when `wantSum`.
+   */
+  const skipLn = (x: string, skip: string, p: string, bias: string, wantSum: boolean): [string, string] => {
+    const outs = [g.fresh('sln'), '', '', wantSum ? g.fresh('sum') : ''];
+    g.op(MS + 'SkipLayerNormalization', [x, skip, W(p + '.g'), W(p + '.b'), bias], { epsilon: eps }, 4, outs);
+    return [outs[0], outs[3]];
+  };
+  /** SiLU x·σ(x) = QuickGelu with alpha 1. */
+  const silu = (x: string): string => g.o(MS + 'QuickGelu', [x], { alpha: { float: 1 } });
+  const reshape = (x: string, s: number[]): string => g.o('Reshape', [x, g.i64(s)]);
+  /** Attention over [past ⊕ new] keys; returns [out, present_k, present_v] (names given or generated). */
+  const mha = (q: string, k: string, v: string, heads: number, opt: { bias?: string; pastK?: string; pastV?: string; outs?: string[] } = {}): string[] => {
+    const inputs = [q, k, v, '', '', opt.bias ?? '', opt.pastK ?? '', opt.pastV ?? ''];
+    while (inputs[inputs.length - 1] === '') inputs.pop();
+    const outs = opt.outs ?? [g.fresh('mha'), ...(opt.pastK ? [g.fresh('pk'), g.fresh('pv')] : [])];
+    return g.op(MS + 'MultiHeadAttention', inputs, { num_heads: heads }, outs.length, outs);
+  };
 
   // ---- inputs
   const x = g.input('x', DT.FLOAT, [1, 'C', F]);
@@ -126,113 +144,107 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   const speech = g.input('speech', DT.INT64, [1]);
   const text = g.input('text', DT.INT64, [1]);
 
-  // ---- spatial block
-  const x2 = g.o('Mul', [g.o('Sub', [reshape(x, [-1, F]), W('norm.mu')]), W('norm.isd')]);
+  // Weight expressions below (Concat / Gather / Mul / Reshape of initializers) have only
+  // constant inputs: ONNX Runtime folds them into plain float32 tensors when the session
+  // loads, so int8 storage stays compact and every step runs a lean graph.
+
+  // ---- spatial block, activations [1, C, ·]
+  const xn = g.o('Mul', [g.o('Sub', [x, W('norm.mu')]), W('norm.isd')]);
+  // [x', pos]·[in.w; pos.w]: one GEMM for feature and position embeddings
+  let h = mm(g.o('Concat', [xn, pos], { axis: 2 }), g.o('Concat', [W('in.w'), W('pos.w')], { axis: 0 }), W('in.b'));
   const p2 = reshape(pos, [-1, P]);
-  let h = g.o('Add', [lin(x2, 'in.w', 'in.b'), lin(p2, 'pos.w')]);
   const coords = g.o('Slice', [p2, g.i64([0]), g.i64([3]), g.i64([1])]);
-  const sq = g.o('ReduceSum', [g.o('Mul', [coords, coords]), g.i64([1])], { keepdims: 1 }); // [C,1]
-  const dot = g.o('MatMul', [coords, transpose(coords, [1, 0])]);
-  const d2 = g.o('Sub', [g.o('Add', [sq, transpose(sq, [1, 0])]), g.o('Mul', [dot, g.f(2)])]);
+  const sq = g.o('ReduceSumSquare', [coords], { axes: [1], keepdims: 1 }); // [C,1]
+  // squared distances |a|² + |b|² − 2a·b in one Gemm
+  const d2 = g.o('Gemm', [coords, coords, g.o('Add', [sq, reshape(sq, [1, -1])])], { alpha: { float: -2 }, beta: { float: 1 }, transB: 1 });
   const eye = g.o('EyeLike', [d2]);
-  const sScale = g.f(1 / Math.sqrt(dh));
-  const heads = (t2: string, nh: number, hd: number): string => transpose(reshape(t2, [-1, nh, hd]), [1, 0, 2]);
+  let a = ln(h, 'sp0.ln1');
+  let f = '';
   for (let l = 0; l < cfg.spatialLayers; l++) {
     const p = `sp${l}.`;
-    const a = ln(h, p + 'ln1');
-    const qkv = lin(a, p + 'qkv.w', p + 'qkv.b');
-    const [q, k, v] = g.op('Split', [qkv, g.i64([Ds, Ds, Ds])], { axis: 1 }, 3).map((s) => heads(s, Hs, dh));
-    let s = g.o('Mul', [g.o('MatMul', [q, transpose(k, [0, 2, 1])]), sScale]);
-    s = g.o('Add', [s, g.o('Mul', [d2, reshape(W(p + 'bias.dist'), [Hs, 1, 1])])]);
-    s = g.o('Add', [s, g.o('Mul', [eye, reshape(W(p + 'bias.self'), [Hs, 1, 1])])]);
-    const att = g.o('Softmax', [s], { axis: -1 });
-    const o = reshape(transpose(g.o('MatMul', [att, v]), [1, 0, 2]), [-1, Ds]);
-    h = g.o('Add', [h, lin(o, p + 'o.w', p + 'o.b')]);
-    const b = ln(h, p + 'ln2');
-    h = g.o('Add', [h, lin(silu(lin(b, p + 'fc1.w', p + 'fc1.b')), p + 'fc2.w', p + 'fc2.b')]);
+    if (l > 0) [a, h] = skipLn(f, h, p + 'ln1', W(`sp${l - 1}.fc2.b`), true);
+    const [q, k, v] = g.op('Split', [mm(a, W(p + 'qkv.w'), W(p + 'qkv.b')), g.i64([Ds, Ds, Ds])], { axis: 2 }, 3);
+    // per-head distance and same-channel biases → [1, Hs, C, C]
+    const bias = g.o('Add', [g.o('Mul', [d2, reshape(W(p + 'bias.dist'), [1, Hs, 1, 1])]), g.o('Mul', [eye, reshape(W(p + 'bias.self'), [1, Hs, 1, 1])])]);
+    const [o] = mha(q, k, v, Hs, { bias });
+    let b: string;
+    [b, h] = skipLn(mm(o, W(p + 'o.w')), h, p + 'ln2', W(p + 'o.b'), true);
+    f = mm(silu(mm(b, W(p + 'fc1.w'), W(p + 'fc1.b'))), W(p + 'fc2.w'));
   }
-  // ---- Perceiver pooling
+  // ---- Perceiver pooling: M learned queries attend over the channels
   {
-    const a = ln(h, 'pool.ln');
-    const kv = lin(a, 'pool.kv.w', 'pool.kv.b');
-    const [k, v] = g.op('Split', [kv, g.i64([Ds, Ds])], { axis: 1 }, 2).map((s) => heads(s, Hs, dh));
-    // queries [M, Ds] → [Hs, M, dh] (a permutation of the stored values, no arithmetic)
-    const pq = w['pool.q'];
-    const qT = new Float32Array(M * Ds);
-    for (let m = 0; m < M; m++) for (let hh = 0; hh < Hs; hh++) for (let d = 0; d < dh; d++) qT[(hh * M + m) * dh + d] = pq[m * Ds + hh * dh + d];
-    const q = raw('pool.qT', [Hs, M, dh], qT);
-    const s = g.o('Mul', [g.o('MatMul', [q, transpose(k, [0, 2, 1])]), sScale]);
-    const att = g.o('Softmax', [s], { axis: -1 });
-    const lat = reshape(transpose(g.o('MatMul', [att, v]), [1, 0, 2]), [1, M * Ds]);
-    h = lin(lat, 'frame.w', 'frame.b');
-    // linear skip: mean over channels of pos_code ⊗ x → [1, P·F] → D
-    // posᵀ·x' / C: one small GEMM; C is read from the input shape
-    const nC = g.o('Cast', [g.o('Gather', [g.o('Shape', [x]), g.i64(1, [])], { axis: 0 })], { to: DT.FLOAT });
-    const outer = g.o('Div', [g.o('MatMul', [transpose(p2, [1, 0]), x2]), nC]);
-    const outerN = g.o('Mul', [g.o('Sub', [reshape(outer, [1, P * F]), W('skip.mu')]), W('skip.isd')]);
-    h = g.o('Add', [h, g.o('MatMul', [outerN, W('skip.w')])]);
+    const [pa] = skipLn(f, h, 'pool.ln', W(`sp${cfg.spatialLayers - 1}.fc2.b`), false);
+    const [k, v] = g.op('Split', [mm(pa, W('pool.kv.w'), W('pool.kv.b')), g.i64([Ds, Ds])], { axis: 2 }, 2);
+    const [lat] = mha(reshape(W('pool.q'), [1, M, Ds]), k, v, Hs);
+    // linear skip: ((posᵀ·x')/C − mu)·isd·W = (posᵀ·x')·(isd⊙W)/C − (mu⊙isd)·W
+    const wSkip = g.o('Mul', [reshape(W('skip.isd'), [P * F, 1]), W('skip.w')]);
+    const cSkip = g.o('MatMul', [reshape(g.o('Mul', [W('skip.mu'), W('skip.isd')]), [1, P * F]), W('skip.w')]);
+    h = g.o('Gemm', [reshape(lat, [1, M * Ds]), W('frame.w'), g.o('Sub', [W('frame.b'), cSkip])]);
+    const outer = g.o('Gemm', [p2, reshape(xn, [-1, F])], { transA: 1 }); // [P, F]
+    const nC = g.o('Cast', [g.o('Shape', [x], { start: 1, end: 2 })], { to: DT.FLOAT });
+    h = g.o('Add', [h, g.o('Div', [g.o('MatMul', [reshape(outer, [1, P * F]), wSkip]), nC])]);
   }
   const z = h; // [1, D]
-  let u = g.o('Add', [g.o('Add', [z, g.o('Gather', [W('speech.emb'), speech], { axis: 0 })]), g.o('Gather', [W('text.emb'), text], { axis: 0 })]);
+  let u = reshape(g.o('Sum', [z, g.o('Gather', [W('speech.emb'), speech], { axis: 0 }), g.o('Gather', [W('text.emb'), text], { axis: 0 })]), [1, 1, D]);
 
-  // ---- RoPE angles from the absolute position
-  const inv = new Float32Array(half);
-  for (let i = 0; i < half; i++) inv[i] = Math.pow(cfg.ropeBase, (-2 * i) / Dh);
-  const tf32 = reshape(g.o('Cast', [t], { to: DT.FLOAT }), [1, 1]);
-  const ang = g.o('Mul', [tf32, raw('rope.inv', [1, half], inv)]);
+  // ---- RoPE on [q | k] at absolute position t: r = qk⊙cos + rot(qk)⊙sin, where rot
+  // (rotate-half per head) is folded into extra projection columns (a signed permutation)
+  const inv = new Float32Array(2 * D);
+  for (let j = 0; j < 2 * D; j++) inv[j] = Math.pow(cfg.ropeBase, (-2 * (j % half)) / Dh);
+  const ang = g.o('Mul', [g.o('Cast', [t], { to: DT.FLOAT }), raw('rope.inv', [1, 1, 2 * D], inv)]);
   const cos = g.o('Cos', [ang]);
   const sin = g.o('Sin', [ang]);
-  const rope = (q: string): string => {
-    const x1 = g.o('Slice', [q, g.i64([0]), g.i64([half]), g.i64([2])]);
-    const x2r = g.o('Slice', [q, g.i64([half]), g.i64([Dh]), g.i64([2])]);
-    const a = g.o('Sub', [g.o('Mul', [x1, cos]), g.o('Mul', [x2r, sin])]);
-    const b = g.o('Add', [g.o('Mul', [x2r, cos]), g.o('Mul', [x1, sin])]);
-    return g.o('Concat', [a, b], { axis: 2 });
-  };
-  const tScale = g.f(1 / Math.sqrt(Dh));
+  const rotIdx = new BigInt64Array(2 * D);
+  const rotSign = new Float32Array(2 * D);
+  for (let j = 0; j < 2 * D; j++) {
+    const i = j % Dh;
+    rotIdx[j] = BigInt(j - i + (i < half ? i + half : i - half));
+    rotSign[j] = i < half ? -1 : 1;
+  }
+  const rotI = g.initializer('rope.rot_idx', [2 * D], rotIdx);
+  const rotS = raw('rope.rot_sign', [2 * D], rotSign);
+  const rot = (wb: string, axis: number): string => g.o('Mul', [g.o('Gather', [wb, rotI], { axis }), rotS]);
+  const qkCols = (wb: string, axis: number): string => g.o('Slice', [wb, g.i64([0]), g.i64([2 * D]), g.i64([axis])]);
   const presK: string[] = [];
   const presV: string[] = [];
-  let lastPastK = '';
-  let lastPastV = '';
+  const pastKs = L > 1 ? g.op('Split', [pastK], { axis: 0 }, L) : [pastK];
+  const pastVs = L > 1 ? g.op('Split', [pastV], { axis: 0 }, L) : [pastV];
+  a = ln(u, 'tm0.ln1');
   for (let l = 0; l < L; l++) {
     const p = `tm${l}.`;
-    const a = ln(u, p + 'ln1');
-    const qkv = lin(a, p + 'qkv.w', p + 'qkv.b');
-    const [q0, k0, v] = g.op('Split', [qkv, g.i64([D, D, D])], { axis: 1 }, 3).map((s) => heads(s, H, Dh)); // [H,1,Dh]
-    const q = rope(q0);
-    const k = rope(k0);
-    const pk = g.o('Gather', [pastK, g.i64(l, [])], { axis: 0 });
-    const pv = g.o('Gather', [pastV, g.i64(l, [])], { axis: 0 });
-    if (l === L - 1) {
-      lastPastK = pk;
-      lastPastV = pv;
-    }
-    const Kc = g.o('Concat', [pk, k], { axis: 1 });
-    const Vc = g.o('Concat', [pv, v], { axis: 1 });
-    presK.push(g.o('Unsqueeze', [Kc, g.i64([0])]));
-    presV.push(g.o('Unsqueeze', [Vc, g.i64([0])]));
-    const s = g.o('Mul', [g.o('MatMul', [q, transpose(Kc, [0, 2, 1])]), tScale]);
-    const att = g.o('Softmax', [s], { axis: -1 });
-    const o = reshape(transpose(g.o('MatMul', [att, Vc]), [1, 0, 2]), [1, D]);
-    u = g.o('Add', [u, lin(o, p + 'o.w', p + 'o.b')]);
-    const b = ln(u, p + 'ln2');
-    u = g.o('Add', [u, lin(silu(lin(b, p + 'fc1.w', p + 'fc1.b')), p + 'fc2.w', p + 'fc2.b')]);
+    if (l > 0) [a, u] = skipLn(f, u, p + 'ln1', W(`tm${l - 1}.fc2.b`), true);
+    const w5 = g.o('Concat', [W(p + 'qkv.w'), rot(qkCols(W(p + 'qkv.w'), 1), 1)], { axis: 1 });
+    const b5 = g.o('Concat', [W(p + 'qkv.b'), rot(qkCols(W(p + 'qkv.b'), 0), 0)], { axis: 0 });
+    const [qk, v, qkR] = g.op('Split', [mm(a, w5, b5), g.i64([2 * D, D, 2 * D])], { axis: 2 }, 3);
+    const [q, k] = g.op('Split', [g.o('Add', [g.o('Mul', [qk, cos]), g.o('Mul', [qkR, sin])]), g.i64([D, D])], { axis: 2 }, 2);
+    const [o, pk, pv] = mha(q, k, v, H, { pastK: pastKs[l], pastV: pastVs[l], outs: L > 1 ? undefined : [g.fresh('mha'), 'present_k', 'present_v'] });
+    presK.push(pk);
+    presV.push(pv);
+    let b: string;
+    [b, u] = skipLn(mm(o, W(p + 'o.w')), u, p + 'ln2', W(p + 'o.b'), true);
+    f = mm(silu(mm(b, W(p + 'fc1.w'), W(p + 'fc1.b'))), W(p + 'fc2.w'));
   }
-  g.o('Concat', presK, { axis: 0 }, 'present_k');
-  g.o('Concat', presV, { axis: 0 }, 'present_v');
-  const emb = g.o('LayerNormalization', [u, W('out.ln.g'), W('out.ln.b')], { axis: -1, epsilon: { float: LN_EPS } }, 'embedding');
-  g.o('Add', [g.o('MatMul', [emb, W('head.w')]), W('head.b')], {}, 'logits');
-  // ---- next-frame prediction from strictly earlier frames (+ null slot) → surprise of this frame
+  if (L > 1) {
+    g.o('Concat', presK, { axis: 0 }, 'present_k');
+    g.o('Concat', presV, { axis: 0 }, 'present_v');
+  }
+  const [e3] = skipLn(f, u, 'out.ln', W(`tm${L - 1}.fc2.b`), false);
+  const emb = g.o('Reshape', [e3, g.i64([1, D])], {}, 'embedding');
+  g.o('Gemm', [emb, W('head.w'), W('head.b')], {}, 'logits');
+  // ---- next-frame prediction from strictly earlier frames (+ null slot) → surprise of this frame.
+  // Attention is order-free over keys, so [past ⊕ null] equals the training graph's [null ⊕ past].
+  // (ORT's CPU MultiHeadAttention ignores past K/V unless the present outputs are requested.)
   {
-    const qp = rope(reshape(W('pred.q'), [H, 1, Dh]));
-    const Kl = g.o('Concat', [reshape(W('pred.knull'), [H, 1, Dh]), lastPastK], { axis: 1 });
-    const Vl = g.o('Concat', [reshape(W('pred.vnull'), [H, 1, Dh]), lastPastV], { axis: 1 });
-    const s = g.o('Mul', [g.o('MatMul', [qp, transpose(Kl, [0, 2, 1])]), tScale]);
-    const att = g.o('Softmax', [s], { axis: -1 });
-    const po = reshape(transpose(g.o('MatMul', [att, Vl]), [1, 0, 2]), [1, D]);
-    const pred = lin(po, 'pred.w', 'pred.b');
+    const [cosQ] = g.op('Split', [cos, g.i64([D, D])], { axis: 2 }, 2);
+    const [sinQ] = g.op('Split', [sin, g.i64([D, D])], { axis: 2 }, 2);
+    const pq = w['pred.q'];
+    const pqR = new Float32Array(D);
+    for (let j = 0; j < D; j++) pqR[j] = rotSign[j] * pq[Number(rotIdx[j])];
+    const qp = g.o('Add', [g.o('Mul', [raw('pred.q3', [1, 1, D], pq), cosQ]), g.o('Mul', [raw('pred.q3r', [1, 1, D], pqR), sinQ])]);
+    const [po] = mha(qp, reshape(W('pred.knull'), [1, 1, D]), reshape(W('pred.vnull'), [1, 1, D]), H, { pastK: pastKs[L - 1], pastV: pastVs[L - 1] });
+    const pred = g.o('Gemm', [reshape(po, [1, D]), W('pred.w'), W('pred.b')]);
     const d = g.o('Sub', [pred, z]);
-    g.o('ReduceMean', [g.o('Mul', [d, d])], { axes: [1], keepdims: 0 }, 'surprise');
+    g.o('Mul', [g.o('ReduceSumSquare', [d], { axes: [1], keepdims: 0 }), g.f(1 / D)], {}, 'surprise');
   }
   g.output('logits', DT.FLOAT, [1, K]);
   g.output('embedding', DT.FLOAT, [1, D]);

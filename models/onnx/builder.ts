@@ -21,8 +21,11 @@ export class GraphBuilder {
   private outputs: Record<string, unknown>[] = [];
   private counter = 0;
   private constCache = new Map<string, string>();
+  /** Operator-set domains used besides the default one (e.g. com.microsoft). */
+  private domains = new Set<string>();
 
-  private fresh(prefix: string): string {
+  /** A new unique value name. */
+  fresh(prefix: string): string {
     return `${prefix}_${this.counter++}`;
   }
 
@@ -83,7 +86,18 @@ export class GraphBuilder {
     return n;
   }
 
+  /**
+   * Add a node. `opType` may carry a domain as 'domain:Op' (e.g.
+   * 'com.microsoft:MultiHeadAttention'); an empty input name omits an
+   * optional input, an empty output name an optional output.
+   */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, nOut = 1, outNames?: string[]): string[] {
+    const colon = opType.lastIndexOf(':');
+    const domain = colon >= 0 ? opType.slice(0, colon) : '';
+    if (domain) {
+      opType = opType.slice(colon + 1);
+      this.domains.add(domain);
+    }
     const outs = outNames ?? Array.from({ length: nOut }, () => this.fresh(opType.toLowerCase()));
     const attribute = Object.entries(attrs).map(([name, v]) => {
       if (typeof v === 'number') return Number.isInteger(v) ? { name, type: ATTR.INT, i: v } : { name, type: ATTR.FLOAT, f: v };
@@ -93,7 +107,7 @@ export class GraphBuilder {
       if ('floats' in v) return { name, type: ATTR.FLOATS, floats: v.floats };
       return { name, type: ATTR.FLOAT, f: v.float };
     });
-    this.nodes.push({ opType, input: inputs, output: outs, name: this.fresh(`n_${opType}`), attribute });
+    this.nodes.push({ opType, ...(domain ? { domain } : {}), input: inputs, output: outs, name: this.fresh(`n_${opType}`), attribute });
     return outs;
   }
 
@@ -112,7 +126,7 @@ export class GraphBuilder {
       producerName: opts.producer,
       producerVersion: '0.1.0',
       docString: opts.docString ?? '',
-      opsetImport: [{ domain: '', version: opts.opset }],
+      opsetImport: [{ domain: '', version: opts.opset }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
       graph: {
         name: opts.graphName,

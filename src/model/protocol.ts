@@ -9,15 +9,25 @@ import type { MessagePort } from 'node:worker_threads';
  *           Atomics.notify()s; the worker Atomics.wait()s on it
  *    [DONE] reply counter: the worker writes the outputs, sets it to SEQ and
  *           notifies; the caller awaits it with Atomics.waitAsync()
- *    [CMD]  CMD_STEP | CMD_REMAP (a bigger data buffer waits on the side
- *           port: receiveMessageOnPort) | CMD_CLOSE
+ *    [CMD]  CMD_STEP | CMD_REMAP (new buffers wait on the side port as a
+ *           Remap message: receiveMessageOnPort) | CMD_CLOSE
  *    [STATUS] 0 ok, 1 error (UTF-8 message in the data buffer's text area)
  *    [C], [T], [POS_T], [SPEECH], [TEXT]: step dimensions and ids
- *    [N_LOGITS], [N_EMB], [N_PRESENT]: output lengths written by the worker
+ *    [K_OFF], [V_OFF]: float offsets of the cache's [L, H, T, Dh] block in the k / v buffers
+ *    [POS_SAME] 1: the position codes equal the previous step's and were not
+ *           rewritten (the worker keeps its copy)
+ *    [N_LOGITS], [N_EMB]: output lengths written by the worker
+ *    [FULL] 0: only the new frame came back (newK/newV, [L, H, Dh]);
+ *           1: the whole present K/V (presK/presV, [L, H, T+1, Dh]), for a
+ *           model whose present is not past ⊕ new frame
  *  f64 (Float64Array over the same buffer): [RUN_MS], [SURPRISE]
  *  data (Float32Array over a second SharedArrayBuffer):
- *    x [C·F] | pos [C·P] | past_k [L·H·T·Dh] | past_v | logits | embedding | present_k | present_v
+ *    logits [nLogits] | embedding [nEmb] | newK | newV | x [C·F] | pos [C·P] | present_k | present_v
+ *    the fixed-size outputs come first so their offsets do not move with C or T;
  *    the error text lives in its last ERR_BYTES bytes.
+ *  k, v (Float32Arrays over two more SharedArrayBuffers): the KvCache's own
+ *    storage, holding the [L, H, T, Dh] block at K_OFF / V_OFF. The worker
+ *    reads past_k / past_v from there, so the caller copies no cache per step.
  */
 
 export interface WorkerInit {
@@ -33,7 +43,7 @@ export interface IoMeta {
   type: string;
 }
 
-export const CTL = { SEQ: 0, DONE: 1, CMD: 2, STATUS: 3, C: 4, T: 5, POS_T: 6, SPEECH: 7, TEXT: 8, N_LOGITS: 9, N_EMB: 10, N_PRESENT: 11 } as const;
+export const CTL = { SEQ: 0, DONE: 1, CMD: 2, STATUS: 3, C: 4, T: 5, POS_T: 6, SPEECH: 7, TEXT: 8, N_LOGITS: 9, N_EMB: 10, FULL: 11, POS_SAME: 12, K_OFF: 13, V_OFF: 14 } as const;
 export const CTL_INTS = 16; // 64 bytes; the Float64 fields follow
 export const F64 = { RUN_MS: 0, SURPRISE: 1 } as const;
 export const CTL_BYTES = CTL_INTS * 4 + 2 * 8;
@@ -49,26 +59,36 @@ export interface StepDims {
   L: number;
   H: number;
   Dh: number;
+  /** Room reserved for logits and embedding (the worker fails a step whose outputs are longer). */
+  nLogits: number;
+  nEmb: number;
 }
 
 /** Float offsets of the regions of the data buffer for C channels and T cached frames. */
-export function layout(d: StepDims, C: number, T: number, nLogits: number, nEmb: number) {
-  const kv = d.L * d.H * T * d.Dh;
-  const kv1 = d.L * d.H * (T + 1) * d.Dh;
-  const x = 0;
+export function layout(d: StepDims, C: number, T: number) {
+  const fs = d.L * d.H * d.Dh;
+  const kv1 = fs * (T + 1);
+  const logits = 0;
+  const emb = logits + d.nLogits;
+  const newK = emb + d.nEmb;
+  const newV = newK + fs;
+  const x = newV + fs;
   const pos = x + C * d.F;
-  const pastK = pos + C * d.P;
-  const pastV = pastK + kv;
-  const logits = pastV + kv;
-  const emb = logits + nLogits;
-  const presK = emb + nEmb;
+  const presK = pos + C * d.P;
   const presV = presK + kv1;
   const end = presV + kv1;
-  return { x, pos, pastK, pastV, logits, emb, presK, presV, end, kv, kv1 };
+  return { logits, emb, newK, newV, x, pos, presK, presV, end, kv1 };
+}
+
+/** Buffers handed over with CMD_REMAP (those that changed). */
+export interface Remap {
+  data?: SharedArrayBuffer;
+  k?: SharedArrayBuffer;
+  v?: SharedArrayBuffer;
 }
 
 export type WorkerRequest =
-  | { type: 'attach'; ctl: SharedArrayBuffer; data: SharedArrayBuffer; port: MessagePort; dims: StepDims }
+  | { type: 'attach'; ctl: SharedArrayBuffer; data: SharedArrayBuffer; k: SharedArrayBuffer; v: SharedArrayBuffer; port: MessagePort; dims: StepDims }
   | { type: 'close' };
 
 export type WorkerResponse =

@@ -9,7 +9,7 @@ import protobuf from 'protobufjs';
 import { logger } from '../log.ts';
 import { KvCache, type CachePolicy, windowPolicy } from './kvcache.ts';
 import type { ModelInputs } from './features.ts';
-import { CTL, CTL_INTS, CTL_BYTES, F64, CMD_STEP, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, type StepDims, type IoMeta, type WorkerInit, type WorkerRequest, type WorkerResponse } from './protocol.ts';
+import { CTL, CTL_INTS, CTL_BYTES, F64, CMD_STEP, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, type StepDims, type Remap, type IoMeta, type WorkerInit, type WorkerRequest, type WorkerResponse } from './protocol.ts';
 
 const log = logger('model');
 
@@ -123,9 +123,12 @@ interface Shared {
   data: SharedArrayBuffer;
   port: MessagePort;
   dims: StepDims;
-  nLogits: number;
-  nEmb: number;
+  /** The cache, whose storage the worker was handed at attach. */
+  cache: KvCache;
 }
+
+/** KvCache storage the worker can read: SharedArrayBuffer-backed. */
+const sharedAlloc = (floats: number) => new Float32Array(new SharedArrayBuffer(floats * 4));
 
 export class ModelRunner {
   readonly labels: string[];
@@ -134,27 +137,49 @@ export class ModelRunner {
   readonly cache: KvCache;
   private readonly worker: Worker;
   private readonly policy: CachePolicy;
+  /** The default window policy's budget, fused into the append (Infinity under a custom policy). */
+  private readonly windowFrames: number;
   private readonly sh: Shared;
   private readonly ctl: Int32Array;
   private readonly f64: Float64Array;
   private data: Float32Array;
+  /** Views of the data buffer's new-frame regions (fixed offsets). */
+  private newK: Float32Array;
+  private newV: Float32Array;
+  /** KV storage buffers the worker holds. */
+  private kvK: ArrayBufferLike;
+  private kvV: ArrayBufferLike;
+  /** Layout for the last step's C and T (recomputed when they change). */
+  private lo: ReturnType<typeof layout>;
+  private loC = -1;
+  private loT = -1;
+  /** The last position codes sent, as bytes: the caller's array and the data buffer's copy. */
+  private posArr: Float32Array | null = null;
+  private posBytes: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+  private posShared: Buffer<ArrayBufferLike> = Buffer.alloc(0);
   private dead: Error | null = null;
   private t = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   /** Use loadModel(). */
-  constructor(worker: Worker, info: ModelInfo, labels: string[], adapters: AdapterSlice[], policy: CachePolicy, shared: Shared) {
+  constructor(worker: Worker, info: ModelInfo, labels: string[], adapters: AdapterSlice[], policy: CachePolicy, shared: Shared, windowFrames = Infinity) {
     this.worker = worker;
     this.info = info;
     this.labels = labels;
     this.adapters = adapters;
     this.policy = policy;
+    this.windowFrames = windowFrames;
     this.sh = shared;
     this.ctl = new Int32Array(shared.ctl, 0, CTL_INTS);
     this.f64 = new Float64Array(shared.ctl, CTL_INTS * 4, 2);
     this.data = new Float32Array(shared.data);
-    this.cache = new KvCache(info.kv.layers, info.kv.heads, info.kv.headDim);
+    this.cache = shared.cache;
+    this.kvK = this.cache.k.buffer;
+    this.kvV = this.cache.v.buffer;
+    this.lo = layout(shared.dims, 0, 0);
+    this.newK = this.data.subarray(this.lo.newK, this.lo.newK + this.cache.frameSize);
+    this.newV = this.data.subarray(this.lo.newV, this.lo.newV + this.cache.frameSize);
     const fail = (e: Error) => {
       this.dead ??= e;
       Atomics.notify(this.ctl, CTL.DONE); // wake a waiting step
@@ -201,15 +226,53 @@ export class ModelRunner {
     }
   }
 
-  /** Make sure the data buffer holds a step with C channels and T cached frames. */
-  private async ensureCapacity(C: number, T: number): Promise<void> {
-    const need = layout(this.sh.dims, C, T, this.sh.nLogits, this.sh.nEmb).end + ERR_BYTES / 4;
-    if (need <= this.data.length) return;
-    const buf = new SharedArrayBuffer(Math.ceil(need * 1.5) * 4);
-    this.sh.port.postMessage(buf);
+  /**
+   * Make sure the worker sees the cache's current storage and a data buffer
+   * that holds a step with C channels and T cached frames (one message when
+   * either changed; nothing on a steady stream).
+   */
+  private ensureBuffers(C: number, T: number): Promise<void> | undefined {
+    const k = this.cache.k.buffer;
+    const v = this.cache.v.buffer;
+    const kvMoved = k !== this.kvK || v !== this.kvV;
+    if (!kvMoved && C === this.loC && T === this.loT) return undefined;
+    const lo = layout(this.sh.dims, C, T);
+    const need = lo.end + ERR_BYTES / 4;
+    const r: Remap = {};
+    if (need > this.data.length) r.data = new SharedArrayBuffer(Math.ceil(need * 1.5) * 4);
+    if (kvMoved) {
+      if (!(k instanceof SharedArrayBuffer && v instanceof SharedArrayBuffer)) throw new Error('KV cache storage is not shared memory');
+      r.k = k;
+      r.v = v;
+    }
+    if (!r.data && !r.k) {
+      this.setLayout(lo, C, T);
+      return undefined;
+    }
+    return this.remap(r, lo, C, T);
+  }
+
+  private async remap(r: Remap, lo: ReturnType<typeof layout>, C: number, T: number): Promise<void> {
+    this.sh.port.postMessage(r);
     await this.call(CMD_REMAP);
-    this.sh.data = buf;
-    this.data = new Float32Array(buf);
+    if (r.k && r.v) {
+      this.kvK = r.k;
+      this.kvV = r.v;
+    }
+    if (r.data) {
+      this.sh.data = r.data;
+      this.data = new Float32Array(r.data);
+      this.newK = this.data.subarray(lo.newK, lo.newK + this.cache.frameSize);
+      this.newV = this.data.subarray(lo.newV, lo.newV + this.cache.frameSize);
+    }
+    this.setLayout(lo, C, T);
+  }
+
+  private setLayout(lo: ReturnType<typeof layout>, C: number, T: number): void {
+    this.posShared = Buffer.from(this.data.buffer, lo.pos * 4, C * this.sh.dims.P * 4);
+    this.lo = lo;
+    this.loC = C;
+    this.loT = T;
   }
 
   private async doStep(inputs: ModelInputs, opts: StepOptions): Promise<StepResult> {
@@ -219,29 +282,42 @@ export class ModelRunner {
     if (P !== this.info.posDim) throw new Error(`model expects position codes of ${this.info.posDim}, got ${P}`);
     if (inputs.x.length !== C * F || inputs.posCode.length !== C * P) throw new Error('feature array sizes do not match nChannels');
     const t0 = performance.now();
-    const T = this.cache.length;
-    await this.ensureCapacity(C, T);
-    const lo = layout(this.sh.dims, C, T, 0, 0);
+    const cache = this.cache;
+    const T = cache.length;
+    const remap = this.ensureBuffers(C, T);
+    if (remap) await remap; // only when a buffer changed: a steady stream takes no extra turn
+    const lo = this.lo;
     const data = this.data;
     data.set(inputs.x, lo.x);
-    data.set(inputs.posCode, lo.pos);
-    data.set(this.cache.k, lo.pastK);
-    data.set(this.cache.v, lo.pastV);
+    // Position codes rarely change: a memcmp is cheaper than rewriting shared
+    // cache lines that the worker then has to fetch again.
+    const pc = inputs.posCode;
+    if (pc !== this.posArr) {
+      this.posArr = pc;
+      this.posBytes = Buffer.from(pc.buffer, pc.byteOffset, pc.byteLength);
+    }
+    const posSame = this.posBytes.equals(this.posShared);
+    if (!posSame) data.set(pc, lo.pos);
+    // past K/V: the worker reads them from the cache's own (shared) storage
     const ctl = this.ctl;
     ctl[CTL.C] = C;
     ctl[CTL.T] = T;
     ctl[CTL.POS_T] = this.t;
     ctl[CTL.SPEECH] = opts.speech ?? 0;
     ctl[CTL.TEXT] = opts.text ?? 0;
+    ctl[CTL.POS_SAME] = posSame ? 1 : 0;
+    ctl[CTL.K_OFF] = cache.k.byteOffset >> 2;
+    ctl[CTL.V_OFF] = cache.v.byteOffset >> 2;
     await this.call(CMD_STEP);
-    const out = layout(this.sh.dims, C, T, ctl[CTL.N_LOGITS], ctl[CTL.N_EMB]);
-    const logits = data.slice(out.logits, out.logits + ctl[CTL.N_LOGITS]);
-    const embedding = data.slice(out.emb, out.emb + ctl[CTL.N_EMB]);
+    if (cache.length !== T) throw new Error('the KV cache was edited while a step was running (edit it in the cache policy or between steps)');
+    const logits = data.slice(lo.logits, lo.logits + ctl[CTL.N_LOGITS]);
+    const embedding = data.slice(lo.emb, lo.emb + ctl[CTL.N_EMB]);
     const surprise = this.f64[F64.SURPRISE];
     const pos = this.t;
-    this.cache.adoptPresent(data.slice(out.presK, out.presK + out.kv1), data.slice(out.presV, out.presV + out.kv1), pos, surprise);
+    if (ctl[CTL.FULL]) cache.adoptPresent(data.subarray(lo.presK, lo.presK + lo.kv1), data.subarray(lo.presV, lo.presV + lo.kv1), pos, surprise);
+    else cache.append(this.newK, this.newV, pos, surprise, this.windowFrames);
     this.t++;
-    this.policy(this.cache);
+    this.policy(cache);
     return {
       logits,
       probs: softmaxSlices(logits, this.adapters),
@@ -375,11 +451,14 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<M
   log.info({ path, name: info.name, backend: info.backend, device, threads: intraOpThreads, quantized: info.quantized }, 'model loaded');
   const policy = opts.cachePolicy ?? windowPolicy(opts.cacheBudget ?? 64);
   // shared-memory step channel: control words + a data buffer sized for 256 channels and the cache budget
-  const dims: StepDims = { F: featDim, P: posDim, L: kv.layers, H: kv.heads, Dh: kv.headDim };
   const nEmb = dimOf(ready.outputs.find((o) => o.name === 'embedding'), 1) ?? 4096;
-  const nL = nLogits ?? labels.length;
+  const dims: StepDims = { F: featDim, P: posDim, L: kv.layers, H: kv.heads, Dh: kv.headDim, nLogits: nLogits ?? labels.length, nEmb };
   const ctl = new SharedArrayBuffer(CTL_BYTES);
-  const data = new SharedArrayBuffer((layout(dims, 256, (opts.cacheBudget ?? 64) + 1, nL, nEmb).end + ERR_BYTES / 4) * 4);
+  const budget = opts.cacheBudget ?? 64;
+  const data = new SharedArrayBuffer((layout(dims, 256, budget).end + ERR_BYTES / 4) * 4);
+  // The cache's storage is shared with the worker. Twice the budget: the
+  // window slides through it and moves back to the start every ~budget·L·H steps.
+  const cache = new KvCache(kv.layers, kv.heads, kv.headDim, { capacity: 2 * (budget + 1), alloc: sharedAlloc });
   const { port1, port2 } = new MessageChannel();
   await new Promise<void>((resolve, reject) => {
     const onMsg = (m: WorkerResponse) => {
@@ -392,7 +471,9 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<M
       }
     };
     worker.on('message', onMsg);
-    worker.postMessage({ type: 'attach', ctl, data, port: port2, dims } satisfies WorkerRequest, [port2]);
+    const k = cache.k.buffer as SharedArrayBuffer;
+    const v = cache.v.buffer as SharedArrayBuffer;
+    worker.postMessage({ type: 'attach', ctl, data, k, v, port: port2, dims } satisfies WorkerRequest, [port2]);
   });
-  return new ModelRunner(worker, info, labels, adapters, policy, { ctl, data, port: port1, dims, nLogits: nL, nEmb });
+  return new ModelRunner(worker, info, labels, adapters, policy, { ctl, data, port: port1, dims, cache }, opts.cachePolicy ? Infinity : budget);
 }

@@ -150,3 +150,138 @@ test('KvCache: adopt, append, evict, window keep [L,H,T,Dh] layout', () => {
   c.clear();
   assert.equal(c.length, 0);
 });
+
+/** A KV cache kept the naive way: a list of [L·H·Dh] frames. */
+interface RefFrame {
+  k: Float32Array;
+  v: Float32Array;
+  pos: number;
+  s: number;
+}
+
+function packed(frames: RefFrame[], LH: number, Dh: number, which: 'k' | 'v'): number[] {
+  const T = frames.length;
+  const out = new Array<number>(LH * T * Dh);
+  for (let lh = 0; lh < LH; lh++) for (let t = 0; t < T; t++) for (let d = 0; d < Dh; d++) out[(lh * T + t) * Dh + d] = frames[t][which][lh * Dh + d];
+  return out;
+}
+
+function sameAsRef(c: KvCache, ref: RefFrame[], what: string): void {
+  const LH = c.layers * c.heads;
+  assert.equal(c.length, ref.length, `${what}: length`);
+  assert.equal(c.k.length, ref.length * c.frameSize, `${what}: k view length`);
+  assert.deepEqual(Array.from(c.k), packed(ref, LH, c.headDim, 'k'), `${what}: keys`);
+  assert.deepEqual(Array.from(c.v), packed(ref, LH, c.headDim, 'v'), `${what}: values`);
+  assert.deepEqual(c.positions, ref.map((f) => f.pos), `${what}: positions`);
+  assert.deepEqual(c.surprise, ref.map((f) => f.s), `${what}: surprise`);
+}
+
+test('KvCache: in-place append/window/keepOnly/evict/adoptPresent match a naive cache and never reallocate within capacity', () => {
+  const L = 2, H = 3, Dh = 4;
+  const fs = L * H * Dh;
+  const allocs: number[] = [];
+  const c = new KvCache(L, H, Dh, { capacity: 12, alloc: (n) => (allocs.push(n), new Float32Array(n)) });
+  assert.equal(c.capacity, 12);
+  let seed = 5;
+  const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
+  let ref: RefFrame[] = [];
+  let pos = 0;
+  const frame = (): RefFrame => ({ k: Float32Array.from({ length: fs }, rnd), v: Float32Array.from({ length: fs }, rnd), pos: pos++, s: rnd() });
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 600; i++) {
+    const r = rnd();
+    let op: string;
+    if (ref.length >= 10 || (r < 0.1 && ref.length > 0)) {
+      op = 'window';
+      const n = Math.floor(rnd() * ref.length);
+      c.window(n);
+      ref = ref.slice(ref.length - n);
+    } else if (r < 0.45) {
+      op = 'append';
+      const f = frame();
+      c.append(f.k, f.v, f.pos, f.s);
+      ref.push(f);
+    } else if (r < 0.7 && ref.length > 0) {
+      op = 'slide'; // append + keep the newest length frames: the runner's default-policy step
+      const f = frame();
+      const n = ref.length;
+      c.append(f.k, f.v, f.pos, f.s, n);
+      ref = [...ref, f].slice(-n);
+    } else if (r < 0.8) {
+      op = 'adoptPresent';
+      const f = frame();
+      const next = [...ref, f];
+      c.adoptPresent(Float32Array.from(packed(next, L * H, Dh, 'k')), Float32Array.from(packed(next, L * H, Dh, 'v')), f.pos, f.s);
+      ref = next;
+    } else if (r < 0.9) {
+      op = 'keepOnly';
+      const keep = ref.map((_, j) => j).filter(() => rnd() < 0.6);
+      c.keepOnly([...keep].reverse()); // any order
+      ref = keep.map((j) => ref[j]);
+    } else if (r < 0.98) {
+      op = 'evict';
+      const drop = ref.map((_, j) => j).filter(() => rnd() < 0.3);
+      c.evict(drop);
+      ref = ref.filter((_, j) => !drop.includes(j));
+    } else {
+      op = 'clear';
+      c.clear();
+      ref = [];
+    }
+    counts[op] = (counts[op] ?? 0) + 1;
+    sameAsRef(c, ref, `op ${i} (${op})`);
+    assert.equal(c.key(0, 0, 0).length, ref.length ? Dh : 0);
+  }
+  for (const op of ['append', 'slide', 'window', 'keepOnly', 'evict', 'adoptPresent', 'clear']) assert.ok(counts[op] > 0, `${op} exercised`);
+  assert.deepEqual(allocs, [12 * fs, 12 * fs], 'storage allocated once, at construction');
+  assert.throws(() => c.window(-1), /bad window/);
+  assert.throws(() => c.keepOnly([c.length]), /out of range/);
+});
+
+test('KvCache: a full sliding window moves the block instead of the data, wraps back at the end of its storage, and grows by doubling', () => {
+  const L = 1, H = 2, Dh = 3;
+  const fs = L * H * Dh;
+  const allocs: number[] = [];
+  const c = new KvCache(L, H, Dh, { capacity: 6, alloc: (n) => (allocs.push(n), new Float32Array(new SharedArrayBuffer(n * 4))) });
+  const storage = c.k.buffer;
+  assert.ok(storage instanceof SharedArrayBuffer);
+  let ref: RefFrame[] = [];
+  const frame = (t: number): RefFrame => ({ k: Float32Array.from({ length: fs }, (_, i) => t * 100 + i), v: Float32Array.from({ length: fs }, (_, i) => -t * 100 - i), pos: t, s: t / 10 });
+  for (let t = 0; t < 4; t++) {
+    const f = frame(t);
+    c.append(f.k, f.v, f.pos, f.s, 4);
+    ref.push(f);
+  }
+  sameAsRef(c, ref, 'filled');
+  const offsets: number[] = [];
+  for (let t = 4; t < 40; t++) {
+    const f = frame(t);
+    c.append(f.k, f.v, f.pos, f.s, 4);
+    ref = [...ref, f].slice(-4);
+    sameAsRef(c, ref, `slide t=${t}`);
+    offsets.push(c.k.byteOffset / 4);
+    assert.equal(c.v.byteOffset, c.k.byteOffset);
+    assert.equal(c.k.buffer, storage, 'no reallocation');
+  }
+  // 6 frames of storage, 4 held: the block advances one head vector per step, 2·fs/Dh = 4 steps, then moves back to 0
+  assert.deepEqual(offsets.slice(0, 10), [3, 6, 9, 12, 3, 6, 9, 12, 3, 6]);
+  assert.deepEqual(allocs, [6 * fs, 6 * fs]);
+  // growth: an unbounded cache doubles its storage and keeps its contents
+  const g = new KvCache(L, H, Dh, { alloc: (n) => (allocs.push(n), new Float32Array(n)) });
+  allocs.length = 0;
+  ref = [];
+  for (let t = 0; t < 20; t++) {
+    const f = frame(t);
+    g.append(f.k, f.v, f.pos, f.s);
+    ref.push(f);
+    sameAsRef(g, ref, `grow t=${t}`);
+  }
+  assert.deepEqual(allocs, [8, 8, 16, 16, 32, 32].map((n) => n * fs));
+  assert.equal(g.capacity, 32);
+  g.reserve(40);
+  sameAsRef(g, ref, 'after reserve');
+  assert.equal(g.capacity, 40);
+  g.clear();
+  assert.equal(g.capacity, 40, 'clear keeps the storage');
+  assert.equal(g.bytes, 0);
+});

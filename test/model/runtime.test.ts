@@ -4,15 +4,17 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { studentConfig, featDim, nClasses, type DiverConfig } from '../../models/diver/config.ts';
+import { studentConfig, teacherConfig, featDim, nClasses, type DiverConfig } from '../../models/diver/config.ts';
 import { initWeights, toTensors, forward, type WeightArrays } from '../../models/diver/tfmodel.ts';
 import { writeStepOnnx, quantizeWeights } from '../../models/diver/export.ts';
 import { loadModel, type ModelRunner } from '../../src/model/index.ts';
+import { GraphBuilder } from '../../models/onnx/builder.ts';
+import { DT } from '../../models/onnx/proto.ts';
 
 const cfg: DiverConfig = studentConfig();
 const C = 7;
@@ -39,9 +41,9 @@ const K = nClasses(cfg);
 const xs = randn(T * C * F, 11);
 const pos = randn(C * P, 12, 0.5);
 
-async function tfjsFull(weights: WeightArrays, speech?: number[]): Promise<{ logits: Float32Array; emb: Float32Array; surprise: Float32Array }> {
-  const W = toTensors(cfg, weights);
-  const out = forward(cfg, W, {
+async function tfjsFull(weights: WeightArrays, speech?: number[], c: DiverConfig = cfg): Promise<{ logits: Float32Array; emb: Float32Array; surprise: Float32Array }> {
+  const W = toTensors(c, weights);
+  const out = forward(c, W, {
     x: tf.tensor(xs, [1, T, C, F]),
     pos: tf.tensor(pos, [1, C, P]),
     speech: speech ? tf.tensor(speech, [1, T], 'int32') : undefined,
@@ -125,6 +127,27 @@ test('ONNX stepwise with TS-held KV cache equals tfjs full-sequence run (float32
   }
 });
 
+test('other shapes export exactly too: two spatial layers and one temporal layer at teacher widths', async () => {
+  const c2: DiverConfig = { ...teacherConfig(), layers: 1 };
+  const w2 = initWeights(c2, 9);
+  w2['norm.mu'] = randn(F, 31, 0.3);
+  w2['skip.isd'] = randn(P * F, 32, 0.5).map((v) => 1 + Math.abs(v));
+  const path = join(dir, 'c2.onnx');
+  writeStepOnnx(path, c2, w2);
+  const ref = await tfjsFull(w2, undefined, c2);
+  const r = await loadModel(path);
+  try {
+    assert.deepEqual(r.info.kv, { layers: 1, heads: c2.heads, headDim: c2.dModel / c2.heads });
+    const steps = await runSteps(r);
+    for (let t = 0; t < T; t++) {
+      assert.ok(maxAbsDiff(steps[t].logits, ref.logits.subarray(t * K, (t + 1) * K)) < 1e-4, `logits t=${t}`);
+      assert.ok(Math.abs(steps[t].surprise - ref.surprise[t]) < 1e-4 * Math.max(1, ref.surprise[t]), `surprise t=${t}`);
+    }
+  } finally {
+    await r.close();
+  }
+});
+
 test('permuting channel order leaves logits, embedding and surprise unchanged', async () => {
   const path = join(dir, 'perm.onnx');
   writeStepOnnx(path, cfg, w);
@@ -202,6 +225,85 @@ test('shared-memory channel grows for large montages and long caches; errors com
     // the runner still works after a rejected step
     const again = await r.step({ x, posCode: p, nChannels: Cbig, featDim: F, posDim: P });
     assert.equal(again.t, 3);
+  } finally {
+    await r.close();
+  }
+});
+
+/**
+ * A toy model with the external step signature (L=1, H=2, Dh=2, F=4, P=2):
+ * the new K frame is the channel mean of x, V = 2·K, present = decay·past ⊕
+ * new frame, logits = [Σ present_k, Σ present_v], embedding = the new K frame.
+ * decay ≠ 1 breaks the "present = past ⊕ new frame" contract.
+ */
+function toyStep(decay: number): Uint8Array {
+  const g = new GraphBuilder();
+  g.input('x', DT.FLOAT, [1, 'C', 4]);
+  g.input('pos_code', DT.FLOAT, [1, 'C', 2]);
+  g.input('t', DT.INT64, [1]);
+  g.input('past_k', DT.FLOAT, [1, 2, 'T', 2]);
+  g.input('past_v', DT.FLOAT, [1, 2, 'T', 2]);
+  const m = g.o('ReduceMean', ['x'], { axes: [1], keepdims: 0 });
+  const kNew = g.o('Reshape', [m, g.i64([1, 2, 1, 2])]);
+  const vNew = g.o('Mul', [kNew, g.f(2)]);
+  const pk = decay === 1 ? 'past_k' : g.o('Mul', ['past_k', g.f(decay)]);
+  const pv = decay === 1 ? 'past_v' : g.o('Mul', ['past_v', g.f(decay)]);
+  g.o('Concat', [pk, kNew], { axis: 2 }, 'present_k');
+  g.o('Concat', [pv, vNew], { axis: 2 }, 'present_v');
+  const sum = (v: string) => g.o('Reshape', [g.o('ReduceSum', [v], { keepdims: 1 }), g.i64([1, 1])]);
+  g.o('Concat', [sum('present_k'), sum('present_v')], { axis: 1 }, 'logits');
+  g.o('Identity', [m], {}, 'embedding');
+  g.output('logits', DT.FLOAT, [1, 2]);
+  g.output('embedding', DT.FLOAT, [1, 4]);
+  g.output('present_k', DT.FLOAT, [1, 2, 'T1', 2]);
+  g.output('present_v', DT.FLOAT, [1, 2, 'T1', 2]);
+  return g.build({ graphName: 'toy', opset: 17, producer: 'neurox-test' });
+}
+
+/** Step a toy model `n` times and check logits and the cache against the same recurrence in JS. */
+async function checkToy(r: ModelRunner, decay: number, n: number, keep: number): Promise<void> {
+  const Ct = 3;
+  let ref: number[][] = []; // frames of K, [H·Dh] each
+  for (let t = 0; t < n; t++) {
+    const x = randn(Ct * 4, 100 + t);
+    const m = [0, 1, 2, 3].map((i) => (x[i] + x[4 + i] + x[8 + i]) / Ct);
+    ref = [...ref.map((f) => f.map((v) => v * decay)), m];
+    const s = await r.step({ x, posCode: new Float32Array(Ct * 2), nChannels: Ct, featDim: 4, posDim: 2 });
+    const sk = ref.flat().reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(s.logits[0] - sk) < 1e-4 * Math.max(1, Math.abs(sk)) && Math.abs(s.logits[1] - 2 * sk) < 2e-4 * Math.max(1, Math.abs(sk)), `t=${t}: logits ${Array.from(s.logits)} vs ${sk}`);
+    ref = ref.slice(-keep);
+    assert.equal(r.cache.length, ref.length);
+    // [L=1, H=2, T, Dh=2]: head-major
+    const want = [0, 1].flatMap((h) => ref.flatMap((f) => [f[2 * h], f[2 * h + 1]]));
+    const got = Array.from(r.cache.k);
+    assert.ok(got.every((v, i) => Math.abs(v - want[i]) < 1e-5), `t=${t}: cache keys ${got} vs ${want}`);
+    assert.deepEqual(r.cache.positions, Array.from({ length: ref.length }, (_, i) => t + 1 - ref.length + i));
+  }
+}
+
+test('external models: the worker returns only the new K/V frame, or the whole present when a model breaks present = past ⊕ new', async () => {
+  const good = join(dir, 'toy.onnx');
+  const bad = join(dir, 'toy-decay.onnx');
+  writeFileSync(good, toyStep(1));
+  writeFileSync(bad, toyStep(0.5));
+  // default window policy (the sliding fast path, wrapping around its storage several times)
+  let r = await loadModel(good, { cacheBudget: 4 });
+  try {
+    await checkToy(r, 1, 60, 4);
+  } finally {
+    await r.close();
+  }
+  // a custom policy that never trims: the cache's shared storage grows and is handed to the worker again
+  r = await loadModel(good, { cacheBudget: 2, cachePolicy: () => {} });
+  try {
+    await checkToy(r, 1, 30, Infinity);
+  } finally {
+    await r.close();
+  }
+  // present ≠ past ⊕ new: the runner must adopt the whole present each step
+  r = await loadModel(bad, { cacheBudget: 3 });
+  try {
+    await checkToy(r, 0.5, 12, 3);
   } finally {
     await r.close();
   }
