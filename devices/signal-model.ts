@@ -23,7 +23,7 @@ import type { ChannelInfo } from '../src/types.ts';
 import { COUNTER_LABEL, COUNTER_MODULUS, getProfile, type DeviceKind, type DeviceProfile, type Paradigm, PARADIGMS } from './profiles.ts';
 import { Rng, hashString, hashUniform } from './prng.ts';
 import { Schedule, type ScheduleEvent, type ScheduleOptions } from './schedule.ts';
-import { SpeechSynth, wordEnvelope, type Utterance } from './speech.ts';
+import { SpeechSynth, N_ARTIC, WORD_LIST, articulatoryFeatures, wordDuration, type Utterance } from './speech.ts';
 import { type Vec3, dist2, normalize, cross, add, scale, sub, tenTenPosition, seegContactPosition, SEEG_SHAFTS } from './geometry.ts';
 
 // ---------------------------------------------------------------- public types
@@ -202,6 +202,8 @@ interface Src {
   freq: number;
   /** hg-speech: response lead (s, positive = before speech onset) */
   lead: number;
+  /** hg-speech: the site's articulatory tuning (see speechTuning) */
+  tune?: SpeechTuning;
   /** label of the strongest channel (for annotations) */
   site: string;
   lastGain: number;
@@ -221,6 +223,71 @@ interface Wavelet {
 
 interface Pop { c: number; v: number; decay: number; start: number; floor: number }
 interface Drop { c: number; start: number; end: number }
+
+// ---------------------------------------------------------------- speech tuning
+
+/**
+ * Word-specific speech high gamma. Each 'hg-speech' site is tuned to a few
+ * articulatory / phonetic features (speech.ts, ARTIC_FEATURES): ventral sensorimotor
+ * sites by articulator — labial, coronal, dorsal, laryngeal (Bouchard et al. 2013,
+ * Nature) — following articulatory kinematic trajectories (Chartier et al. 2018,
+ * Neuron); superior temporal sites by phonetic feature — plosive, fricative, vowel
+ * height and backness (Mesgarani et al. 2014, Science). Each site also carries a
+ * non-specific speech-onset component. The resulting spatio-temporal patterns make
+ * small vocabularies decodable well above chance but far from perfectly (phonemes from
+ * ECoG: Mugler et al. 2014, J Neural Eng; speech from ECoG: Herff et al. 2019, Front
+ * Neurosci; from SEEG: Angrick et al. 2021, Commun Biol).
+ *
+ * The tuning is a property of the simulated patient: it is seeded by profile name and
+ * contact label only, never by the recording seed, so a decoder trained on one
+ * recording transfers to another seed of the same profile.
+ */
+export interface SpeechTuning {
+  /** non-negative weight per articulatory feature, scaled so the site's peak response over the vocabulary is 1 */
+  w: Float64Array;
+  /** share of the response that is non-specific (any speech), 0..1 */
+  common: number;
+  /** hash of the label (keys per-site trial variability) */
+  key: number;
+}
+
+/** Peak amplitude gain added to an 'hg-speech' source during speech (rest gain 0.25). */
+export const SPEECH_HG_GAIN = 0.85;
+
+/** Deterministic articulatory tuning of the speech site `label` of profile `profile`. */
+export function speechTuning(profile: string, label: string): SpeechTuning {
+  const r = new Rng(hashString(`speech-tuning:${profile}/${label}`), 0x5eec);
+  const w = new Float64Array(N_ARTIC);
+  for (let k = 0; k < N_ARTIC; k++) w[k] = r.range(0, 0.15);
+  // one preferred feature and a weaker secondary one
+  const a = r.int(N_ARTIC);
+  let b = r.int(N_ARTIC - 1);
+  if (b >= a) b++;
+  w[a] = 1;
+  w[b] = r.range(0.25, 0.6);
+  const common = r.range(0.2, 0.4);
+  // scale: peak of Σ w·f over the vocabulary = 1
+  const f = new Float64Array(N_ARTIC);
+  let peak = 0;
+  for (const word of WORD_LIST) {
+    for (let dt = 0; dt < wordDuration(word); dt += 0.005) {
+      articulatoryFeatures(word, dt, f);
+      let v = 0;
+      for (let k = 0; k < N_ARTIC; k++) v += w[k] * f[k];
+      peak = Math.max(peak, v);
+    }
+  }
+  for (let k = 0; k < N_ARTIC; k++) w[k] /= peak || 1;
+  return { w, common, key: hashString(label) };
+}
+
+/** Relative response (0..1) of a tuned speech site to `word` at `dt` s into it. */
+export function speechResponse(tune: SpeechTuning, word: string, dt: number, buf = new Float64Array(N_ARTIC)): number {
+  articulatoryFeatures(word, dt, buf);
+  let v = 0;
+  for (let k = 0; k < N_ARTIC; k++) v += tune.w[k] * buf[k];
+  return tune.common + (1 - tune.common) * v;
+}
 
 // ---------------------------------------------------------------- generator
 
@@ -304,6 +371,7 @@ export class SignalGenerator {
   private readonly actBuf: ScheduleEvent[] = [];
   private readonly synth: SpeechSynth | null = null;
   private readonly chanLabels: string[];
+  private readonly featBuf = new Float64Array(N_ARTIC);
 
   constructor(profile: DeviceProfile, opts: GeneratorOptions) {
     if (!opts || !Number.isFinite(opts.seed)) throw new Error('SignalGenerator: opts.seed (a finite number) is required');
@@ -416,7 +484,7 @@ export class SignalGenerator {
 
   private addSource(spec: {
     name: string; type: SrcType; role: Role; pos: Vec3; sigma: number; amp: number;
-    freq?: number; bw?: number; beta?: number; lead?: number;
+    freq?: number; bw?: number; beta?: number; lead?: number; tune?: SpeechTuning;
   }): void {
     const P = this.P!;
     const frame = this.channelFrame();
@@ -448,7 +516,7 @@ export class SignalGenerator {
     const src: Src = {
       name: spec.name, type: spec.type, role: spec.role, idx: Int32Array.from(idx), w: Float64Array.from(w), amp: spec.amp,
       a1: 0, a2: 0, g: 0, x1: 0, x2: 0, freq: spec.freq ?? 0, lead: spec.lead ?? 0, site, lastGain: 1, lpAlpha: 1,
-      nextEvent: Infinity, wavelets: [],
+      nextEvent: Infinity, wavelets: [], tune: spec.tune,
     };
     if (spec.type === 'osc' || spec.type === 'hg') {
       const r = resonator(spec.freq!, spec.bw!, this.fs);
@@ -517,7 +585,10 @@ export class SignalGenerator {
         for (const label of roles.speechHG ?? []) {
           const lead = label.startsWith('LAI') || label.startsWith('RAI') ? 0.25 : label.includes('PI') ? 0.1 : -0.05;
           const right = label.startsWith('R');
-          this.addSource({ name: `hg-${label}`, type: 'hg', role: 'hg-speech', pos: posOf(label), sigma: P.localSigma, amp: P.hgRms * (right ? 0.6 : 1), freq: 110, bw: 70, lead });
+          this.addSource({
+            name: `hg-${label}`, type: 'hg', role: 'hg-speech', pos: posOf(label), sigma: P.localSigma, amp: P.hgRms * (right ? 0.6 : 1),
+            freq: 110, bw: 70, lead, tune: speechTuning(this.profile.name, label),
+          });
         }
       }
       if (fs >= 400 && P.rippleAmp > 0) {
@@ -547,7 +618,10 @@ export class SignalGenerator {
         }
         for (const label of roles.speechHG ?? []) {
           const n = Number(label.slice(1));
-          this.addSource({ name: `hgs-${label}`, type: 'hg', role: 'hg-speech', pos: posOf(label), sigma: P.localSigma, amp: P.hgRms, freq: 110, bw: 70, lead: n < 50 ? 0.1 : -0.05 });
+          this.addSource({
+            name: `hgs-${label}`, type: 'hg', role: 'hg-speech', pos: posOf(label), sigma: P.localSigma, amp: P.hgRms,
+            freq: 110, bw: 70, lead: n < 50 ? 0.1 : -0.05, tune: speechTuning(this.profile.name, label),
+          });
         }
       }
     }
@@ -615,9 +689,19 @@ export class SignalGenerator {
         const sp = e.speech;
         const ds = t - sp.onset;
         if (role === 'hg-speech') {
-          const d = ds + s.lead;
+          // trial-to-trial variability: response latency (±40 ms, shared by all sites),
+          // overall amplitude (±20 %) and each site's own amplitude (±25 %)
+          const d = ds + s.lead + 0.08 * (this.trialRand(e, 7) - 0.5);
           const w = win(d, 0, sp.dur, 0.06, 0.15);
-          if (w > 0) g += 1.0 * (0.8 + 0.4 * this.trialRand(e, 2)) * w * (0.7 + 0.3 * wordEnvelope(sp.word, Math.min(d, sp.dur - 1e-3)));
+          if (w > 0) {
+            let a = SPEECH_HG_GAIN * (0.8 + 0.4 * this.trialRand(e, 2));
+            let r = 1;
+            if (s.tune) {
+              r = speechResponse(s.tune, sp.word, Math.min(d, sp.dur - 1e-3), this.featBuf);
+              a *= 0.75 + 0.5 * hashUniform(this.seed, e.trial, 8, s.tune.key);
+            }
+            g += a * w * r;
+          }
         } else if (role === 'beta-speech') {
           g -= 0.4 * win(ds, -0.3, sp.dur, 0.3, 0.5);
         } else if (role === 'alpha-speech') {

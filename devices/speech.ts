@@ -1,7 +1,9 @@
 /**
  * Speech material for the `speech` paradigm: a small word vocabulary with phone-like
- * segments, and a cheap formant synthesiser (Klatt-style cascade of second-order
- * resonators excited by a glottal pulse train; Klatt 1980) for the `audio16k` profile.
+ * segments, the articulatory feature time courses that the simulated neural speech
+ * sites are tuned to (see signal-model.ts, speechTuning), and a cheap formant
+ * synthesiser (Klatt-style cascade of second-order resonators excited by a glottal
+ * pulse train; Klatt 1980) for the `audio16k` profile.
  * Vowel formants are the adult-male averages of Peterson & Barney (1952).
  */
 import { Rng } from './prng.ts';
@@ -62,6 +64,103 @@ export function wordEnvelope(word: string, dt: number): number {
     t += d;
   }
   return 0;
+}
+
+// ---------------------------------------------------------------- articulatory features
+
+/**
+ * Phonetic / articulatory feature channels that word-specific neural responses are
+ * tuned to (signal-model.ts, role 'hg-speech'). Intracranial high gamma at single
+ * speech sites tracks a few such features rather than the word as a whole: ventral
+ * sensorimotor sites are organised by articulator (labial, coronal, dorsal, laryngeal;
+ * Bouchard et al. 2013, Nature 495:327) and encode articulatory kinematic trajectories
+ * (Chartier et al. 2018, Neuron 98:1042); superior temporal sites respond to
+ * phonetic features — manner (plosive, fricative, sonorant) and vowel height /
+ * backness (Mesgarani et al. 2014, Science 343:1006). Phonemes are decodable from
+ * those signals (Mugler et al. 2014, J Neural Eng 11:035015).
+ *
+ * Derived from the segments: vowels give voicing, jaw opening (F1), tongue height
+ * (inverse F1), tongue fronting (F2) and lip rounding (back × close); noise segments
+ * ≥ 50 ms are fricatives (coronal/sibilant weight grows with the noise centre), gaps
+ * (stop closures) and short noise bursts (releases) are plosive.
+ */
+export const ARTIC_FEATURES = ['voicing', 'jaw-open', 'tongue-high', 'tongue-front', 'lip-round', 'fricative', 'plosive'] as const;
+export const N_ARTIC = ARTIC_FEATURES.length;
+
+const F1_RANGE: [number, number] = [270, 730];
+const F2_RANGE: [number, number] = [840, 2290];
+const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+/** Raw (unsmoothed) feature vector of one segment. */
+function segmentFeatures(s: Segment, out: Float64Array): void {
+  out.fill(0);
+  if ('v' in s) {
+    const [f1, f2] = VOWELS[s.v] ?? VOWELS.a;
+    const open = clamp01((f1 - F1_RANGE[0]) / (F1_RANGE[1] - F1_RANGE[0]));
+    const front = clamp01((f2 - F2_RANGE[0]) / (F2_RANGE[1] - F2_RANGE[0]));
+    out[0] = 1;
+    out[1] = open;
+    out[2] = 1 - open;
+    out[3] = front;
+    out[4] = (1 - front) * (1 - open);
+  } else if ('noise' in s) {
+    if (s.dur >= 0.05) out[5] = Math.min(1, 0.25 + s.noise / 5500);
+    else out[6] = 1; // release burst
+  } else out[6] = 1; // stop closure
+}
+
+const FEAT_DT = 0.005; // s, table resolution
+const FEAT_SMOOTH = 0.025; // s, Gaussian σ: articulator movements and HG responses are smooth
+const featTables = new Map<string, Float64Array>();
+
+/** Smoothed feature table of a word: rows of N_ARTIC at FEAT_DT steps from 0 to its duration. */
+function featureTable(word: string): Float64Array {
+  let tab = featTables.get(word);
+  if (tab) return tab;
+  const segs = WORDS[word];
+  if (!segs) throw new Error(`unknown word '${word}'; vocabulary: ${WORD_LIST.join(', ')}`);
+  const n = Math.max(1, Math.ceil(wordDuration(word) / FEAT_DT));
+  const raw = new Float64Array(n * N_ARTIC);
+  const f = new Float64Array(N_ARTIC);
+  let t = 0;
+  for (const s of segs) {
+    const d = 'gap' in s ? s.gap : s.dur;
+    segmentFeatures(s, f);
+    for (let i = Math.round(t / FEAT_DT); i < Math.min(n, Math.round((t + d) / FEAT_DT)); i++) raw.set(f, i * N_ARTIC);
+    t += d;
+  }
+  // Gaussian smoothing (edges: renormalised)
+  tab = new Float64Array(n * N_ARTIC);
+  const h = Math.ceil((3 * FEAT_SMOOTH) / FEAT_DT);
+  for (let i = 0; i < n; i++) {
+    let ws = 0;
+    for (let j = Math.max(0, i - h); j <= Math.min(n - 1, i + h); j++) {
+      const z = ((j - i) * FEAT_DT) / FEAT_SMOOTH;
+      const w = Math.exp(-0.5 * z * z);
+      ws += w;
+      for (let k = 0; k < N_ARTIC; k++) tab[i * N_ARTIC + k] += w * raw[j * N_ARTIC + k];
+    }
+    for (let k = 0; k < N_ARTIC; k++) tab[i * N_ARTIC + k] /= ws;
+  }
+  featTables.set(word, tab);
+  return tab;
+}
+
+/**
+ * Articulatory feature vector (each 0..1, see ARTIC_FEATURES) of `word` at `dt` s after
+ * its onset, written to `out` (length ≥ N_ARTIC); zeros outside the word.
+ */
+export function articulatoryFeatures(word: string, dt: number, out: Float64Array): Float64Array {
+  const tab = featureTable(word);
+  const n = tab.length / N_ARTIC;
+  const x = dt / FEAT_DT;
+  if (!(x >= 0) || x >= n) {
+    out.fill(0, 0, N_ARTIC);
+    return out;
+  }
+  const i = Math.min(n - 1, Math.floor(x)), j = Math.min(n - 1, i + 1), a = x - i;
+  for (let k = 0; k < N_ARTIC; k++) out[k] = tab[i * N_ARTIC + k] * (1 - a) + tab[j * N_ARTIC + k] * a;
+  return out;
 }
 
 /** One spoken word placed on the stream's timeline (seconds since stream start). */

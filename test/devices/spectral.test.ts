@@ -148,8 +148,13 @@ test('SEEG: high-gamma (70–150 Hz) rises on speech-tied contacts during speech
     assert.ok(sp.length >= 5);
     return mean(sp) / mean(rest);
   };
-  for (const l of ['LT2', 'LT10', 'LPI2']) assert.ok(hgRatio(l) > 2, `${l}: HG speech/rest ${hgRatio(l).toFixed(2)}`);
-  for (const l of ['LOF6', 'LA3', 'RA5']) assert.ok(hgRatio(l) < 1.6, `${l}: control contact HG ratio ${hgRatio(l).toFixed(2)}`);
+  // Each speech site is tuned to a few articulatory features (signal-model.ts, speechTuning), so
+  // its increase depends on the word: a fricative-tuned site (LT2) rises less on average than
+  // one tuned to jaw opening (LT10). Realistic sizes: tens of percent to a few-fold.
+  const sp = ['LT2', 'LT10', 'LPI2'].map((l) => [l, hgRatio(l)] as const);
+  for (const [l, v] of sp) assert.ok(v > 1.6 && v < 8, `${l}: HG speech/rest ${v.toFixed(2)}`);
+  assert.ok(mean(sp.map(([, v]) => v)) > 2, `mean HG speech/rest ${mean(sp.map(([, v]) => v)).toFixed(2)}`);
+  for (const l of ['LOF6', 'LA3', 'RA5']) assert.ok(hgRatio(l) < 1.3, `${l}: control contact HG ratio ${hgRatio(l).toFixed(2)}`);
 
   const rip = r.events.filter((e) => e.label.startsWith('truth:ripple/'));
   assert.ok(rip.length >= 5, `${rip.length} ripples`);
