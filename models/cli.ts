@@ -185,7 +185,7 @@ export function distillCli(argv: string[]): Promise<number> {
     );
     assignHeads(vars, fitAdapters(cfg, vars, tasked));
     const weights = await variablesToArrays(cfg, vars);
-    saveCheckpoint(join(a.out, 'student.json'), { config: cfg, step: hist.length, extra: { backend, seed: a.seed, teacher: tcfg.name } , weights }, {
+    saveCheckpoint(join(a.out, 'student.json'), { config: cfg, step: hist.length, extra: { backend, seed: a.seed, teacher: tcfg.name, seqFrames: q ? 8 : a.seq } , weights }, {
       'distill.proj': (await proj['distill.proj'].data()) as Float32Array,
     });
     writePlot(join(a.out, 'student-loss.svg'), `DIVER-S distillation (${backend})`, hist);
@@ -228,7 +228,9 @@ export function quantizeCli(argv: string[]): Promise<number> {
       summary.evalFloat = evaluate(cfg, toTensors(cfg, ck.weights), data.test);
       summary.evalInt8 = evaluate(cfg, toTensors(cfg, dequant), data.test);
     }
-    const bytes = writeStepOnnx(onnxPath, cfg, ck.weights, { quant, metadata: { trainedSteps: ck.step, eval: summary.evalInt8 ?? null } });
+    // serve with the context the model was trained on (longer caches put attention at untrained distances)
+    const cacheFrames = Number(ck.extra?.seqFrames) || 32;
+    const bytes = writeStepOnnx(onnxPath, cfg, ck.weights, { quant, metadata: { trainedSteps: ck.step, eval: summary.evalInt8 ?? null, cacheFrames } });
     saveCheckpoint(join(a.out, 'student-int8-twin.json'), { config: cfg, step: ck.step, extra: { ...ck.extra, dequantisedTwinOf: onnxPath } , weights: dequant });
     if (a['float-onnx']) writeStepOnnx(a['float-onnx'], cfg, ck.weights);
     summary.onnx = onnxPath;

@@ -112,7 +112,40 @@ export function labelFrames(rec: RawRecording, cfg: DiverConfig, nFrames: number
   if (task === 'p300') {
     for (const tr of trials) for (let k = Math.max(0, tr.start - 4); k < Math.min(nFrames, tr.start + 2); k++) if (idle[k] < 0) idle[k] = 1;
   }
+  if (task === 'speech') alignSpeech(evs, adapter.labels, frameOf, labels, trials);
   return { labels, idle, trials };
+}
+
+/**
+ * Overt speech is aligned to the acoustic word onset and offset (from the
+ * audio stream in a real session; here the simulator's `truth:speech-onset/
+ * offset` markers), as intracranial speech studies do (e.g. Herff et al. 2019,
+ * Angrick et al. 2019): the cue window also holds the reaction time and
+ * seconds of silence after the word, which carry no word identity. Word
+ * frames span [onset − SPEECH_PRE, offset + SPEECH_POST) (neural responses
+ * lead and trail the sound); the rest of the cue window is left unlabelled.
+ * Recordings without the markers keep the cue windows.
+ */
+export const SPEECH_PRE = 0.2;
+export const SPEECH_POST = 0.2;
+
+function alignSpeech(evs: RawRecording['events'], classLabels: string[], frameOf: (t: number) => number, labels: Int16Array, trials: Trial[]): void {
+  const on = evs.filter((e) => e.label.startsWith('truth:speech-onset/'));
+  if (!on.length) return;
+  const off = evs.filter((e) => e.label.startsWith('truth:speech-offset/'));
+  const cueTrials = trials.splice(0, trials.length);
+  for (const tr of cueTrials) for (let k = tr.start; k < tr.end; k++) labels[k] = -1;
+  for (const e of on) {
+    const word = e.label.slice('truth:speech-onset/'.length);
+    const cls = classLabels.indexOf(`speech:word/${word}`);
+    const end = off.find((o) => o.t > e.t && o.label.endsWith(`/${word}`));
+    if (cls < 0 || !end) continue;
+    const a = frameOf(e.t - SPEECH_PRE);
+    const b = frameOf(end.t + SPEECH_POST);
+    if (b <= a) continue;
+    for (let k = a; k < b; k++) labels[k] = cls;
+    trials.push({ cls, start: a, end: b });
+  }
 }
 
 export function toFrameSet(rec: RawRecording, cfg: DiverConfig): FrameSet {
@@ -121,6 +154,13 @@ export function toFrameSet(rec: RawRecording, cfg: DiverConfig): FrameSet {
   return { name: rec.name, task: rec.task, C: rec.channels.length, nFrames, frames, pos, labels, idle, trials };
 }
 
+/**
+ * Recording length per paradigm relative to the `--seconds` option. SEEG speech
+ * has ten word classes at ≈ 0.2 trials/s, so it needs longer recordings than
+ * the 2–4-class paradigms to give each word enough trials.
+ */
+export const SECONDS_FACTOR: Record<Task, number> = { mi: 1, p300: 1, ssvep: 1, speech: 3 };
+
 export const SIM_PROFILE: Record<Task, string> = { mi: 'eeg64-160', p300: 'eeg64-160', ssvep: 'eeg64-160', speech: 'seeg' };
 
 /** A simulator recording without COUNTER (training wants neural channels only). */
@@ -128,6 +168,7 @@ export function simRecording(task: Task, seed: number, seconds: number, profile 
   const r = generateRecording(profile, task, seed, seconds, {
     artifacts: false,
     counterChannel: false,
+    annotate: task === 'speech', // word onsets/offsets (what the audio stream gives a real session)
     schedule: { calibTrials: 1000, restJitterSec: 0.5 },
   });
   return { name: `sim:${profile}:${task}:${seed}`, data: r.data, srate: r.srate, channels: r.channels, events: r.events, task };

@@ -1,6 +1,6 @@
 /** Deterministic train / held-out sets for the model commands. */
 import type { DiverConfig } from './diver/config.ts';
-import { simRecording, eegmmidbRecording, toFrameSet, type FrameSet, type Task } from './data.ts';
+import { simRecording, eegmmidbRecording, toFrameSet, SECONDS_FACTOR, type FrameSet, type Task } from './data.ts';
 import { Progress } from './util/progress.ts';
 
 export interface DataOptions {
@@ -23,9 +23,8 @@ export function buildDatasets(cfg: DiverConfig, o: DataOptions): { train: FrameS
   const jobs: (() => FrameSet)[] = [];
   const testJobs: (() => FrameSet)[] = [];
   for (const task of o.tasks) {
-    // SEEG speech runs at 2048 Hz on 144 contacts: shorter recordings keep the cost comparable
-    const secs = task === 'speech' ? Math.round(o.seconds * 0.6) : o.seconds;
-    const tsecs = task === 'speech' ? Math.round(o.testSeconds * 0.6) : o.testSeconds;
+    const secs = Math.round(o.seconds * SECONDS_FACTOR[task]);
+    const tsecs = Math.round(o.testSeconds * SECONDS_FACTOR[task]);
     for (let i = 0; i < o.trainPerTask; i++) jobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + i, secs), cfg));
     testJobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + 500, tsecs), cfg));
   }

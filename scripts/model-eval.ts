@@ -1,15 +1,15 @@
 /**
  * Held-out accuracy of teacher, student, int8 twin (tfjs) and the shipped
- * int8 ONNX run frame by frame through ModelRunner (worker, KV cache window
- * 64), on simulated held-out recordings: `--recordings` per paradigm with
+ * int8 ONNX run frame by frame through ModelRunner (worker, sliding KV cache of
+ * the model's default or --cache frames), on simulated held-out recordings: `--recordings` per paradigm with
  * seeds seed·1000 + 500 + j (the first is the training pipeline's held-out
  * recording; none is used in training). Every model is scored on the same
  * trials. Prints one JSON object and writes OUT/accuracy.json.
- *   node --import tsx scripts/model-eval.ts [--out models/out] [--onnx models/diver-s.int8.onnx] [--seed 1] [--seconds 100] [--recordings 4]
+ *   node --import tsx scripts/model-eval.ts [--out models/out] [--onnx models/diver-s.int8.onnx] [--seed 1] [--seconds 100] [--recordings 4] [--cache FRAMES[,FRAMES…]]
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simRecording, toFrameSet, type FrameSet, type Task } from '../models/data.ts';
+import { simRecording, toFrameSet, SECONDS_FACTOR, type FrameSet, type Task } from '../models/data.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
 import { adapterSlices, featDim, type DiverConfig } from '../models/diver/config.ts';
 import { toTensors } from '../models/diver/tfmodel.ts';
@@ -23,12 +23,14 @@ const onnx = opt('onnx', join(out, 'diver-s.int8.onnx'));
 const seed = Number(opt('seed', '1'));
 const seconds = Number(opt('seconds', '100'));
 const recordings = Number(opt('recordings', '4'));
+/** KV-cache frames of the streaming runs, comma list (default: the model's own default). */
+const cacheBudgets: (number | undefined)[] = argv.includes('--cache') ? opt('cache', '64').split(',').map(Number) : [undefined];
 const tasks: Task[] = ['mi', 'p300', 'ssvep', 'speech'];
 
 await initBackend();
 const ref = loadCheckpoint(join(out, 'student.json')).config;
 const sets: FrameSet[] = tasks.flatMap((t) =>
-  Array.from({ length: recordings }, (_, j) => toFrameSet(simRecording(t, seed * 1000 + 500 + j, t === 'speech' ? Math.round(seconds * 0.6) : seconds), ref)),
+  Array.from({ length: recordings }, (_, j) => toFrameSet(simRecording(t, seed * 1000 + 500 + j, Math.round(seconds * SECONDS_FACTOR[t])), ref)),
 );
 
 /** Wilson 95 % interval of a proportion (k of n). */
@@ -87,20 +89,22 @@ for (const [name, file] of [['teacher', 'teacher.json'], ['student', 'student.js
   score(name, ck.config, (fs) => recordingLogits(ck.config, W, fs));
 }
 // the serving path: int8 ONNX, one step per frame through the worker runner
-const runner = await loadModel(onnx, { cacheBudget: 64 });
-const onnxLogits = new Map<FrameSet, Float32Array>();
-const F = featDim(ref);
-for (const fs of sets) {
-  runner.reset();
-  const K = runner.labels.length;
-  const lg = new Float32Array(fs.nFrames * K);
-  for (let f = 0; f < fs.nFrames; f++) {
-    const r = await runner.step({ x: fs.frames.subarray(f * fs.C * F, (f + 1) * fs.C * F), posCode: fs.pos, nChannels: fs.C, featDim: F, posDim: ref.posDim });
-    lg.set(r.logits, f * K);
+for (const budget of cacheBudgets) {
+  const runner = await loadModel(onnx, budget ? { cacheBudget: budget } : {});
+  const onnxLogits = new Map<FrameSet, Float32Array>();
+  const F = featDim(ref);
+  for (const fs of sets) {
+    runner.reset();
+    const K = runner.labels.length;
+    const lg = new Float32Array(fs.nFrames * K);
+    for (let f = 0; f < fs.nFrames; f++) {
+      const r = await runner.step({ x: fs.frames.subarray(f * fs.C * F, (f + 1) * fs.C * F), posCode: fs.pos, nChannels: fs.C, featDim: F, posDim: ref.posDim });
+      lg.set(r.logits, f * K);
+    }
+    onnxLogits.set(fs, lg);
   }
-  onnxLogits.set(fs, lg);
+  await runner.close();
+  score(budget ? `int8OnnxStreaming@${budget}` : 'int8OnnxStreaming', ref, (fs) => onnxLogits.get(fs)!);
 }
-await runner.close();
-score('int8OnnxStreaming', ref, (fs) => onnxLogits.get(fs)!);
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify(res, null, 1));
 process.stdout.write(JSON.stringify(res) + '\n');

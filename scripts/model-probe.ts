@@ -5,7 +5,7 @@
  * the information the adapters need is in the features at all.
  *   node --import tsx scripts/model-probe.ts [--seconds 100] [--recordings 3]
  */
-import { simRecording, toFrameSet, type Task, type FrameSet } from '../models/data.ts';
+import { simRecording, toFrameSet, SECONDS_FACTOR, type Task, type FrameSet } from '../models/data.ts';
 import { teacherConfig } from '../models/diver/config.ts';
 import { fitLda, predictLda } from '../src/decode/lda.ts';
 import { PATCH_LEN, FEAT_DIM } from '../src/model/features.ts';
@@ -27,7 +27,7 @@ function trialVec(fs: FrameSet, start: number, end: number, what: 'bands' | 'all
 
 const out: Record<string, unknown> = {};
 for (const task of tasks) {
-  const secs = task === 'speech' ? Math.round(seconds * 0.6) : seconds;
+  const secs = Math.round(seconds * SECONDS_FACTOR[task]);
   const train = Array.from({ length: nrec }, (_, i) => toFrameSet(simRecording(task, 1000 + i, secs), cfg));
   const test = [toFrameSet(simRecording(task, 1500, secs), cfg)];
   // p300: the flash frame (patch + bands); others: trial mean of bands

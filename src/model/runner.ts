@@ -27,7 +27,11 @@ export interface LoadOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Labels for models without neurox metadata (else read from the model). */
   labels?: string[];
-  /** Frames kept by the default sliding-window policy (default 64 ≈ 5 s at 80 ms). */
+  /**
+   * Frames kept by the default sliding-window policy. Default: the model's
+   * metadata `cacheFrames` (the context it was trained on: attention beyond
+   * the trained distances degrades accuracy), else 64 (≈ 5 s at 80 ms).
+   */
   cacheBudget?: number;
   /** Replaces the default policy; runs after every step. */
   cachePolicy?: CachePolicy;
@@ -449,12 +453,12 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<M
     metadata: meta,
   };
   log.info({ path, name: info.name, backend: info.backend, device, threads: intraOpThreads, quantized: info.quantized }, 'model loaded');
-  const policy = opts.cachePolicy ?? windowPolicy(opts.cacheBudget ?? 64);
+  const budget = opts.cacheBudget ?? (Number.isInteger(meta.cacheFrames) && meta.cacheFrames > 0 ? (meta.cacheFrames as number) : 64);
+  const policy = opts.cachePolicy ?? windowPolicy(budget);
   // shared-memory step channel: control words + a data buffer sized for 256 channels and the cache budget
   const nEmb = dimOf(ready.outputs.find((o) => o.name === 'embedding'), 1) ?? 4096;
   const dims: StepDims = { F: featDim, P: posDim, L: kv.layers, H: kv.heads, Dh: kv.headDim, nLogits: nLogits ?? labels.length, nEmb };
   const ctl = new SharedArrayBuffer(CTL_BYTES);
-  const budget = opts.cacheBudget ?? 64;
   const data = new SharedArrayBuffer((layout(dims, 256, budget).end + ERR_BYTES / 4) * 4);
   // The cache's storage is shared with the worker. Twice the budget: the
   // window slides through it and moves back to the start every ~budget·L·H steps.

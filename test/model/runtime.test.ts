@@ -192,6 +192,27 @@ test('int8 ONNX student equals its dequantised tfjs twin; the window policy boun
   }
 });
 
+test('the default cache budget is the context the model declares (metadata cacheFrames)', async () => {
+  const path = join(dir, 'ctx3.onnx');
+  writeStepOnnx(path, cfg, w, { metadata: { cacheFrames: 3 } });
+  const r = await loadModel(path);
+  try {
+    await runSteps(r);
+    assert.equal(r.cache.length, 3);
+    assert.deepEqual(r.cache.positions, [3, 4, 5]);
+  } finally {
+    await r.close();
+  }
+  // an explicit budget wins
+  const r2 = await loadModel(path, { cacheBudget: 5 });
+  try {
+    await runSteps(r2);
+    assert.equal(r2.cache.length, 5);
+  } finally {
+    await r2.close();
+  }
+});
+
 test('external model without neurox metadata loads through the same path; gpu request falls back cleanly', async () => {
   const path = join(dir, 'bare.onnx');
   writeStepOnnx(path, cfg, w, { bare: true });
