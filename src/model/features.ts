@@ -284,6 +284,28 @@ class BandWindow {
 }
 
 /**
+ * Mean and variance of the `filled` most recent slots of one channel's ring
+ * (slots [off, off+len), next write at `head`). Unwritten slots hold 0, so the
+ * sum runs over all slots; the variance skips them while the ring fills.
+ */
+function ringStats(ring: Float64Array, off: number, len: number, filled: number, head: number): { mean: number; variance: number } {
+  let mean = 0;
+  for (let i = 0; i < len; i++) mean += ring[off + i];
+  mean = filled > 0 ? mean / filled : 0;
+  let variance = 0;
+  if (filled > 0) {
+    for (let i = 0; i < len; i++) {
+      // only slots written so far: [head − filled, head)
+      if (filled < len && (head - 1 - i + len) % len >= filled) continue;
+      const d = ring[off + i] - mean;
+      variance += d * d;
+    }
+    variance /= filled;
+  }
+  return { mean, variance };
+}
+
+/**
  * Stateful per-stream featurizer. State per channel: a box-decimated ring of
  * the last CONTEXT_FRAMES hops (≥ LONG_MIN_RATE Hz, for the low bands and the
  * patch baseline) and a full-rate ring of the last SHORT_FRAMES hops (for the
@@ -410,40 +432,14 @@ export class FrameFeaturizer {
       const rl = c * LL;
       const rs = c * SL;
       // baseline: mean of the long (0.96 s) context; scale: its variance plus the short ring's
-      let mean = 0;
       const lf = this.longFilled;
-      for (let i = 0; i < LL; i++) mean += this.longRing[rl + i];
-      // unfilled slots are 0; average only the filled ones
-      mean = lf > 0 ? mean / lf : 0;
-      let vl = 0;
-      if (lf > 0) {
-        for (let i = 0; i < LL; i++) {
-          if (lf < LL) {
-            // only slots written so far: [head − lf, head)
-            const age = (this.longHead - 1 - i + LL) % LL;
-            if (age >= lf) continue;
-          }
-          const d = this.longRing[rl + i] - mean;
-          vl += d * d;
-        }
-        vl /= lf;
-      }
       const sf = this.shortFilled;
-      let ms = 0;
-      for (let i = 0; i < SL; i++) ms += this.shortRing[rs + i];
-      ms = sf > 0 ? ms / sf : 0;
-      let vs = 0;
-      if (sf > 0) {
-        for (let i = 0; i < SL; i++) {
-          if (sf < SL) {
-            const age = (this.shortHead - 1 - i + SL) % SL;
-            if (age >= sf) continue;
-          }
-          const d = this.shortRing[rs + i] - ms;
-          vs += d * d;
-        }
-        vs /= sf;
-      }
+      const long = ringStats(this.longRing, rl, LL, lf, this.longHead);
+      const short = ringStats(this.shortRing, rs, SL, sf, this.shortHead);
+      let mean = long.mean;
+      const vl = long.variance;
+      const ms = short.mean;
+      const vs = short.variance;
       if (lf === 0) mean = ms;
       const sd = Math.sqrt(vl + vs) + 1e-12;
       // patch: box-averaged (or interpolated) frame, relative to the 0.96 s baseline
