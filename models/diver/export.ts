@@ -77,7 +77,6 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   const P = cfg.posDim;
   const Ds = cfg.dSpatial;
   const Hs = cfg.spatialHeads;
-  const dh = Ds / Hs;
   const D = cfg.dModel;
   const H = cfg.heads;
   const Dh = D / H;
