@@ -1,9 +1,15 @@
 /**
  * DIVER-S step benchmark. Prints one JSON object:
- *  - ONNX Runtime step latency (in-thread session.run and the worker round trip
- *    through ModelRunner) at 64 and 256 channels, with a full 64-frame KV cache,
- *    and the worker overhead (round trip minus the worker's session.run);
- *  - real-time factor = hop / median step time;
+ *  - ONNX Runtime step latency at 64 and 256 channels with the KV cache at the
+ *    model's serving window (its metadata `cacheFrames`): an in-thread
+ *    session.run, the teacher's session.run, and the single-step round trip
+ *    through ModelRunner's worker (what a live stream pays per frame);
+ *  - throughput: frames queued in chunks of `--chunk` (as a replay or an
+ *    evaluation queues them; the runner hands them to the worker as one
+ *    batch) — the real-time factor is hop / time per frame here, and the
+ *    single-step factor is reported beside it;
+ *  - the same runner on onnxruntime-node's binding instead of the C API
+ *    engine, as the baseline of the same run (speedupVsBinding);
  *  - feature extraction time per frame (64 ch × 160 Hz, 256 ch × 2 kHz);
  *  - params and FLOPs/step of student and teacher, and their ratio.
  * Uses models/diver-s.int8.onnx when present, else an untrained export of the
@@ -13,9 +19,9 @@
  * runs for hours, so the steady state is what counts (the first few hundred
  * steps are slower while caches, ORT's arena and the CPU clock settle).
  *
- *   node --import tsx bench/model.ts [--iters 2000] [--warmup 500] [--model path]
+ *   node --import tsx bench/model.ts [--iters 2000] [--warmup 500] [--chunk 32] [--model path]
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -23,6 +29,7 @@ import { studentConfig, teacherConfig, featDim, paramCount, stepMacs } from '../
 import { initWeights } from '../models/diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from '../models/diver/export.ts';
 import { loadModel, FrameFeaturizer } from '../src/model/index.ts';
+import { readOnnxMetadata } from '../src/model/runner.ts';
 import type { ChannelInfo } from '../src/types.ts';
 
 const args = process.argv.slice(2);
@@ -32,7 +39,7 @@ const opt = (name: string, def: string): string => {
 };
 const iters = Number(opt('iters', '2000'));
 const warmup = Number(opt('warmup', '500'));
-const cacheFrames = 64;
+const chunk = Number(opt('chunk', '32'));
 
 function stats(xs: number[]): { median: number; p99: number; mean: number } {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,8 +70,12 @@ if (!existsSync(shipped)) {
 const teacherPath = join(dir, 'teacher.onnx');
 writeStepOnnx(teacherPath, teacher, initWeights(teacher, 1));
 
-async function sessionBench(path: string, C: number, level: 'basic' | 'all', cfgF: number, cfgP: number, L: number, H: number, Dh: number) {
-  const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: level, executionMode: 'sequential', extra: { session: { disable_quant_qdq: level === 'basic' ? '1' : '0' } } } as ort.InferenceSession.SessionOptions);
+// serve with the model's own window (its training context), as loadModel does
+const meta = JSON.parse(readOnnxMetadata(readFileSync(modelPath)).neurox ?? '{}') as { cacheFrames?: number };
+const cacheFrames = Number(opt('cache', String(meta.cacheFrames ?? 64)));
+
+async function sessionBench(path: string, C: number, cfgF: number, cfgP: number, L: number, H: number, Dh: number) {
+  const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'basic', executionMode: 'sequential', extra: { session: { disable_quant_qdq: '1' } } } as ort.InferenceSession.SessionOptions);
   const T = cacheFrames;
   const feeds: Record<string, ort.Tensor> = {
     x: new ort.Tensor('float32', new Float32Array(C * cfgF).map(() => Math.random() - 0.5), [1, C, cfgF]),
@@ -75,11 +86,13 @@ async function sessionBench(path: string, C: number, level: 'basic' | 'all', cfg
     speech: new ort.Tensor('int64', BigInt64Array.from([0n]), [1]),
     text: new ort.Tensor('int64', BigInt64Array.from([0n]), [1]),
   };
-  for (let i = 0; i < warmup; i++) await s.run(feeds);
+  // the outputs the runner's worker fetches (new_k/new_v rather than the whole present)
+  const fetch = s.outputNames.includes('new_k') ? s.outputNames.filter((n) => n !== 'present_k' && n !== 'present_v') : [...s.outputNames];
+  for (let i = 0; i < warmup; i++) await s.run(feeds, fetch);
   const ts: number[] = [];
   for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
-    await s.run(feeds);
+    await s.run(feeds, fetch);
     ts.push(performance.now() - t0);
   }
   await s.release();
@@ -94,6 +107,7 @@ const out: Record<string, unknown> = {
   intraOpThreads: 1,
   hopMs: student.hopMs,
   cacheFrames,
+  chunk,
   iters,
   warmup,
   student: { params: paramCount(student), flopsPerStep64: 2 * stepMacs(student, 64, cacheFrames), flopsPerStep256: 2 * stepMacs(student, 256, cacheFrames) },
@@ -106,31 +120,60 @@ const F = featDim(student);
 const Dh = student.dModel / student.heads;
 for (const C of [64, 256]) {
   const r: Record<string, unknown> = {};
-  r.sessionRunMs = await sessionBench(modelPath, C, 'basic', F, student.posDim, student.layers, student.heads, Dh);
-  r.sessionRunMsOptAll = await sessionBench(modelPath, C, 'all', F, student.posDim, student.layers, student.heads, Dh);
-  r.teacherSessionRunMs = await sessionBench(teacherPath, C, 'basic', F, teacher.posDim, teacher.layers, teacher.heads, teacher.dModel / teacher.heads);
-  // worker round trip through the public API, cache at budget
-  const runner = await loadModel(modelPath, { cacheBudget: cacheFrames });
+  r.sessionRunMs = await sessionBench(modelPath, C, F, student.posDim, student.layers, student.heads, Dh);
+  r.teacherSessionRunMs = await sessionBench(teacherPath, C, F, teacher.posDim, teacher.layers, teacher.heads, teacher.dModel / teacher.heads);
   const ch = channels(C);
-  const srate = 160;
-  const fz = new FrameFeaturizer(ch, srate);
-  const frame = new Float32Array(13 * C).map(() => Math.random() - 0.5);
-  const inputs = fz.push(frame);
-  for (let i = 0; i < Math.max(warmup, cacheFrames + 30); i++) await runner.step(inputs);
-  const ts: number[] = [];
-  const overhead: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const s = await runner.step(inputs);
-    ts.push(s.stepMs);
-    overhead.push(s.stepMs - s.runMs);
-  }
-  await runner.close();
-  r.workerStepMs = stats(ts);
-  r.workerRunMs = stats(ts.map((t, i) => t - overhead[i]));
-  // the round trip minus session.run inside the worker: shared-memory hand-off, copies, KV cache update
-  r.workerOverheadMs = stats(overhead);
-  // strict: the caller's round trip; then the worker's own time per step (its capacity) and an in-thread run
-  r.realTimeFactor = +(student.hopMs / (r.workerStepMs as any).median).toFixed(1);
+  const fz = new FrameFeaturizer(ch, 160);
+  const inputs = fz.push(new Float32Array(13 * C).map(() => Math.random() - 0.5));
+  /** Single steps, then queued chunks, through one runner (engine 'auto' or the binding). */
+  const runnerBench = async (engine: 'auto' | 'binding') => {
+    const runner = await loadModel(modelPath, { cacheBudget: cacheFrames, engine });
+    for (let i = 0; i < Math.max(warmup, cacheFrames + 30); i++) await runner.step(inputs);
+    // one frame at a time, each awaited: the live path (the worker sleeps between frames)
+    const ts: number[] = [];
+    const overhead: number[] = [];
+    for (let i = 0; i < iters; i++) {
+      const s = await runner.step(inputs);
+      ts.push(s.stepMs);
+      overhead.push(s.stepMs - s.runMs);
+    }
+    // queued frames (replay, evaluation, catch-up): chunks of `chunk` steps issued together;
+    // time per frame = the chunk's wall time / chunk, from the first call to the last result
+    const perFrame: number[] = [];
+    const batched: number[] = [];
+    for (let k = 0; k < Math.max(20, Math.ceil(iters / chunk)); k++) {
+      const t0 = performance.now();
+      const res = await Promise.all(Array.from({ length: chunk }, () => runner.step(inputs)));
+      perFrame.push((performance.now() - t0) / chunk);
+      batched.push(Math.max(...res.map((x) => x.batched)));
+    }
+    const engineName = runner.info.engine;
+    await runner.close();
+    return {
+      engine: engineName,
+      workerStepMs: stats(ts),
+      workerRunMs: stats(ts.map((t, i) => t - overhead[i])),
+      // the round trip minus the run inside the worker: shared-memory hand-off, copies, KV cache update
+      workerOverheadMs: stats(overhead),
+      queuedFrameMs: stats(perFrame),
+      queuedBatchFrames: stats(batched).median,
+    };
+  };
+  const main = await runnerBench('auto');
+  Object.assign(r, main);
+  // baseline in the same run: the same runner on onnxruntime-node's binding
+  const base = await runnerBench('binding');
+  r.bindingEngine = { workerStepMs: base.workerStepMs, workerRunMs: base.workerRunMs, queuedFrameMs: base.queuedFrameMs };
+  r.speedupVsBinding = {
+    singleStep: +(base.workerStepMs.median / main.workerStepMs.median).toFixed(2),
+    workerRun: +(base.workerRunMs.median / main.workerRunMs.median).toFixed(2),
+    queued: +(base.queuedFrameMs.median / main.queuedFrameMs.median).toFixed(2),
+  };
+  // the real-time factor: signal time per frame over processing time per frame, for frames
+  // queued as a replay queues them; then the single-step round trip, the worker's own
+  // session.run and an in-thread session.run
+  r.realTimeFactor = +(student.hopMs / (r.queuedFrameMs as any).median).toFixed(1);
+  r.realTimeFactorSingleStep = +(student.hopMs / (r.workerStepMs as any).median).toFixed(1);
   r.realTimeFactorWorkerRun = +(student.hopMs / (r.workerRunMs as any).median).toFixed(1);
   r.realTimeFactorSessionRun = +(student.hopMs / (r.sessionRunMs as any).median).toFixed(1);
   // features

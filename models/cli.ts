@@ -98,7 +98,7 @@ const training: OptSpec = {
 const teacherSpec: OptSpec = {
   ...common,
   'pretrain-steps': { type: 'number', default: 40, help: 'masked-reconstruction pretraining steps' },
-  'finetune-steps': { type: 'number', default: 300, help: 'supervised head fine-tuning steps' },
+  'finetune-steps': { type: 'number', default: 500, help: 'supervised head fine-tuning steps' },
   ...training,
 };
 
@@ -154,7 +154,7 @@ export function trainCli(argv: string[]): Promise<number> {
 const distillSpec: OptSpec = {
   ...common,
   teacher: { type: 'string', default: '', help: 'teacher checkpoint (default OUT/teacher.json)' },
-  steps: { type: 'number', default: 400, help: 'distillation steps' },
+  steps: { type: 'number', default: 1000, help: 'distillation steps' },
   ...training,
 };
 
@@ -179,7 +179,7 @@ export function distillCli(argv: string[]): Promise<number> {
     const tasked = data.train.filter((d) => d.task);
     const hist = trainPhases(
       cfg, vars, tasked,
-      [{ name: 'distill', steps: q ? 10 : a.steps, lr: q ? 3e-3 : a.lr, w: { ce: 1, kl: 1, hidden: 0.2, pred: 0.05 } }],
+      [{ name: 'distill', steps: q ? 10 : a.steps, lr: q ? 3e-3 : a.lr, w: { ce: 1, kl: 1, hidden: 0.5, pred: 0.05 } }],
       { seed: a.seed + 2, batch: q ? 4 : a.batch, seqFrames: q ? 8 : a.seq, maxChannels: q ? 16 : a['max-channels'], progress: a.progress, teacher: { cfg: tcfg, W: tW } },
       proj,
     );

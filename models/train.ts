@@ -187,7 +187,12 @@ export interface TrainOptions {
   onCheckpoint?: (step: number) => void;
   checkpointEvery?: number;
   teacher?: { cfg: DiverConfig; W: WeightTensors };
+  /** Relative sampling weight of each task's recordings (default TASK_WEIGHTS; unlabelled recordings 1). */
+  taskWeights?: Partial<Record<Task, number>>;
 }
+
+/** Default sampling weights per task: speech twice as often as the others. */
+export const TASK_WEIGHTS: Partial<Record<Task, number>> = { speech: 2 };
 
 /**
  * Run phases of optimisation on `vars` (Adam, cosine decay per phase). Returns
@@ -206,13 +211,25 @@ export function trainPhases(
   const slices = adapterSlices(cfg);
   const idleSlice = slices.find((s) => s.name === 'idle')!;
   let global = 0;
+  // recordings drawn in proportion to their task's weight (SEEG speech has ten word classes
+  // and ≈ 0.2 words/s, so its batches carry fewer labelled frames per class)
+  const weights = sets.map((s) => (s.task ? opts.taskWeights?.[s.task] ?? TASK_WEIGHTS[s.task] ?? 1 : 1));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const pick = (u: number): FrameSet => {
+    let acc = 0;
+    for (let i = 0; i < sets.length; i++) {
+      acc += weights[i] / total;
+      if (u < acc) return sets[i];
+    }
+    return sets[sets.length - 1];
+  };
   for (const ph of phases) {
     const opt = tf.train.adam(ph.lr);
     const bar = new Progress(`${cfg.name} ${ph.name}`, ph.steps, opts.progress !== false);
     const varList = [...Object.entries(vars).filter(([k]) => !FROZEN.has(k)).map(([, v]) => v), ...Object.values(extraVars)];
     for (let s = 0; s < ph.steps; s++) {
       (opt as unknown as { learningRate: number }).learningRate = ph.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * s) / ph.steps)));
-      const fs = sets[Math.floor(r() * sets.length)];
+      const fs = pick(r());
       const batch = sampleBatch(cfg, fs, opts.batch, opts.seqFrames, r, ph.w.recon ? ph.maskFrac ?? 0.3 : 0, opts.maxChannels ?? 0);
       const parts: Record<string, tf.Scalar> = {};
       const lossVal = opt.minimize(

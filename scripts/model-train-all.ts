@@ -1,13 +1,16 @@
 /**
- * Rebuild the shipped DIVER-S from scratch with the default settings:
- * teacher → distill → quantize (int8 ONNX into models/diver-s.int8.onnx).
- *   node --import tsx scripts/model-train-all.ts [--out models/out] [--seed 1]
+ * Rebuild DIVER-S from scratch with the default settings: teacher → distill →
+ * quantize, into --out. With --ship the int8 ONNX is also copied over the
+ * shipped models/diver-s.int8.onnx (without it, experiments leave the shipped
+ * model alone).
+ *   node --import tsx scripts/model-train-all.ts [--out models/out] [--seed 1] [--ship]
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainCli, distillCli, quantizeCli } from '../models/cli.ts';
 
-const argv = process.argv.slice(2);
+const ship = process.argv.includes('--ship');
+const argv = process.argv.slice(2).filter((a) => a !== '--ship');
 const outIdx = argv.indexOf('--out');
 const out = outIdx >= 0 ? argv[outIdx + 1] : 'models/out';
 const t0 = performance.now();
@@ -26,6 +29,6 @@ const common = ['quick', 'seed', 'out', 'progress', 'recordings', 'seconds', 'ta
 let rc = await trainCli(only([...common, 'pretrain-steps', 'finetune-steps', 'batch', 'seq', 'max-channels']));
 if (rc === 0) rc = await distillCli(only([...common, 'steps', 'batch', 'seq', 'max-channels']));
 if (rc === 0) rc = await quantizeCli([...only(common), '--float-onnx', join(out, 'diver-s.f32.onnx')]);
-if (rc === 0) copyFileSync(join(out, 'diver-s.int8.onnx'), 'models/diver-s.int8.onnx');
+if (rc === 0 && ship) copyFileSync(join(out, 'diver-s.int8.onnx'), 'models/diver-s.int8.onnx');
 process.stderr.write(`model-train-all: rc=${rc} in ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 process.exit(rc);

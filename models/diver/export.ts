@@ -5,7 +5,8 @@
  *
  *   x [1,C,F], pos_code [1,C,P], t int64 [1], past_k/past_v [L,H,T,Dh],
  *   speech int64 [1], text int64 [1]  (0 = absent)
- *   → logits [1,K], embedding [1,D], surprise [1], present_k/present_v [L,H,T+1,Dh]
+ *   → logits [1,K], embedding [1,D], surprise [1], present_k/present_v [L,H,T+1,Dh],
+ *     new_k/new_v [L,H,1,Dh] (this frame's keys/values: present = past ⊕ new)
  *
  * With `quant`, every 2-D weight is stored as int8 with a per-output-column
  * scale and enters its MatMul/Gather through DequantizeLinear.
@@ -126,9 +127,12 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   /** SiLU x·σ(x) = QuickGelu with alpha 1. */
   const silu = (x: string): string => g.o(MS + 'QuickGelu', [x], { alpha: { float: 1 } });
   const reshape = (x: string, s: number[]): string => g.o('Reshape', [x, g.i64(s)]);
-  /** Attention over [past ⊕ new] keys; returns [out, present_k, present_v] (names given or generated). */
-  const mha = (q: string, k: string, v: string, heads: number, opt: { bias?: string; pastK?: string; pastV?: string; outs?: string[] } = {}): string[] => {
-    const inputs = [q, k, v, '', '', opt.bias ?? '', opt.pastK ?? '', opt.pastV ?? ''];
+  /**
+   * Attention over [past ⊕ new] keys; returns [out, present_k, present_v] (names given or
+   * generated). `qkvBias` ([q | k | v] biases) is added inside the kernel, one node fewer.
+   */
+  const mha = (q: string, k: string, v: string, heads: number, opt: { qkvBias?: string; bias?: string; pastK?: string; pastV?: string; outs?: string[] } = {}): string[] => {
+    const inputs = [q, k, v, opt.qkvBias ?? '', '', opt.bias ?? '', opt.pastK ?? '', opt.pastV ?? ''];
     while (inputs[inputs.length - 1] === '') inputs.pop();
     const outs = opt.outs ?? [g.fresh('mha'), ...(opt.pastK ? [g.fresh('pk'), g.fresh('pv')] : [])];
     return g.op(MS + 'MultiHeadAttention', inputs, { num_heads: heads }, outs.length, outs);
@@ -153,28 +157,37 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   let h = mm(g.o('Concat', [xn, pos], { axis: 2 }), g.o('Concat', [W('in.w'), W('pos.w')], { axis: 0 }), W('in.b'));
   const p2 = reshape(pos, [-1, P]);
   const coords = g.o('Slice', [p2, g.i64([0]), g.i64([3]), g.i64([1])]);
-  const sq = g.o('ReduceSumSquare', [coords], { axes: [1], keepdims: 1 }); // [C,1]
-  // squared distances |a|² + |b|² − 2a·b in one Gemm
-  const d2 = g.o('Gemm', [coords, coords, g.o('Add', [sq, reshape(sq, [1, -1])])], { alpha: { float: -2 }, beta: { float: 1 }, transB: 1 });
+  const sq = g.o('ReduceSumSquare', [coords], { axes: [1], keepdims: 0 }); // [C]
+  // Squared distances |a_i|² + |a_j|² − 2a_i·a_j less the |a_i|² term: constant along each
+  // softmax row, so the attention is unchanged, and one Gemm (its C input a row) computes it.
+  const d2 = g.o('Gemm', [coords, coords, sq], { alpha: { float: -2 }, beta: { float: 1 }, transB: 1 });
   const eye = g.o('EyeLike', [d2]);
   let a = ln(h, 'sp0.ln1');
+  // the residual branch still to be added to h, and its bias (added inside the next SkipLayerNormalization)
   let f = '';
+  let fBias = '';
   for (let l = 0; l < cfg.spatialLayers; l++) {
     const p = `sp${l}.`;
-    if (l > 0) [a, h] = skipLn(f, h, p + 'ln1', W(`sp${l - 1}.fc2.b`), true);
-    const [q, k, v] = g.op('Split', [mm(a, W(p + 'qkv.w'), W(p + 'qkv.b')), g.i64([Ds, Ds, Ds])], { axis: 2 }, 3);
+    if (l > 0) [a, h] = skipLn(f, h, p + 'ln1', fBias, true);
+    const [q, k, v] = g.op('Split', [mm(a, W(p + 'qkv.w')), g.i64([Ds, Ds, Ds])], { axis: 2 }, 3);
     // per-head distance and same-channel biases → [1, Hs, C, C]
     const bias = g.o('Add', [g.o('Mul', [d2, reshape(W(p + 'bias.dist'), [1, Hs, 1, 1])]), g.o('Mul', [eye, reshape(W(p + 'bias.self'), [1, Hs, 1, 1])])]);
-    const [o] = mha(q, k, v, Hs, { bias });
-    let b: string;
-    [b, h] = skipLn(mm(o, W(p + 'o.w')), h, p + 'ln2', W(p + 'o.b'), true);
-    f = mm(silu(mm(b, W(p + 'fc1.w'), W(p + 'fc1.b'))), W(p + 'fc2.w'));
+    const [o] = mha(q, k, v, Hs, { bias, qkvBias: W(p + 'qkv.b') });
+    if (cfg.spatialMlp !== false) {
+      let b: string;
+      [b, h] = skipLn(mm(o, W(p + 'o.w')), h, p + 'ln2', W(p + 'o.b'), true);
+      f = mm(silu(mm(b, W(p + 'fc1.w'), W(p + 'fc1.b'))), W(p + 'fc2.w'));
+      fBias = W(p + 'fc2.b');
+    } else {
+      f = mm(o, W(p + 'o.w'));
+      fBias = W(p + 'o.b');
+    }
   }
   // ---- Perceiver pooling: M learned queries attend over the channels
   {
-    const [pa] = skipLn(f, h, 'pool.ln', W(`sp${cfg.spatialLayers - 1}.fc2.b`), false);
-    const [k, v] = g.op('Split', [mm(pa, W('pool.kv.w'), W('pool.kv.b')), g.i64([Ds, Ds])], { axis: 2 }, 2);
-    const [lat] = mha(reshape(W('pool.q'), [1, M, Ds]), k, v, Hs);
+    const [pa] = skipLn(f, h, 'pool.ln', fBias, false);
+    const [k, v] = g.op('Split', [mm(pa, W('pool.kv.w')), g.i64([Ds, Ds])], { axis: 2 }, 2);
+    const [lat] = mha(reshape(W('pool.q'), [1, M, Ds]), k, v, Hs, { qkvBias: g.o('Concat', [raw('pool.qbias', [Ds], new Float32Array(Ds)), W('pool.kv.b')], { axis: 0 }) });
     // linear skip: ((posᵀ·x')/C − mu)·isd·W = (posᵀ·x')·(isd⊙W)/C − (mu⊙isd)·W
     const wSkip = g.o('Mul', [reshape(W('skip.isd'), [P * F, 1]), W('skip.w')]);
     const cSkip = g.o('MatMul', [reshape(g.o('Mul', [W('skip.mu'), W('skip.isd')]), [1, P * F]), W('skip.w')]);
@@ -188,11 +201,16 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
 
   // ---- RoPE on [q | k] at absolute position t: r = qk⊙cos + rot(qk)⊙sin, where rot
   // (rotate-half per head) is folded into extra projection columns (a signed permutation)
-  const inv = new Float32Array(2 * D);
-  for (let j = 0; j < 2 * D; j++) inv[j] = Math.pow(cfg.ropeBase, (-2 * (j % half)) / Dh);
-  const ang = g.o('Mul', [g.o('Cast', [t], { to: DT.FLOAT }), raw('rope.inv', [1, 1, 2 * D], inv)]);
-  const cos = g.o('Cos', [ang]);
-  const sin = g.o('Sin', [ang]);
+  // Angles for [q | k | prediction query]: the last layer rotates the surprise head's
+  // query too, in the same Mul/Add (its projection columns are zero, its bias the query).
+  const inv = new Float32Array(3 * D);
+  for (let j = 0; j < 3 * D; j++) inv[j] = Math.pow(cfg.ropeBase, (-2 * (j % half)) / Dh);
+  const ang = g.o('Mul', [g.o('Cast', [t], { to: DT.FLOAT }), raw('rope.inv', [1, 1, 3 * D], inv)]);
+  const cos3 = g.o('Cos', [ang]);
+  const sin3 = g.o('Sin', [ang]);
+  const first2D = (x3: string): string => g.o('Slice', [x3, g.i64([0]), g.i64([2 * D]), g.i64([2])]);
+  const cos2 = L > 1 ? first2D(cos3) : '';
+  const sin2 = L > 1 ? first2D(sin3) : '';
   const rotIdx = new BigInt64Array(2 * D);
   const rotSign = new Float32Array(2 * D);
   for (let j = 0; j < 2 * D; j++) {
@@ -204,21 +222,43 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   const rotS = raw('rope.rot_sign', [2 * D], rotSign);
   const rot = (wb: string, axis: number): string => g.o('Mul', [g.o('Gather', [wb, rotI], { axis }), rotS]);
   const qkCols = (wb: string, axis: number): string => g.o('Slice', [wb, g.i64([0]), g.i64([2 * D]), g.i64([axis])]);
+  const vCols = (wb: string, axis: number): string => g.o('Slice', [wb, g.i64([2 * D]), g.i64([3 * D]), g.i64([axis])]);
+  const pq = w['pred.q'];
+  const pqR = new Float32Array(D);
+  for (let j = 0; j < D; j++) pqR[j] = rotSign[j] * pq[Number(rotIdx[j])];
+  let qPred = '';
   const presK: string[] = [];
   const presV: string[] = [];
+  const newK: string[] = [];
+  const newV: string[] = [];
   const pastKs = L > 1 ? g.op('Split', [pastK], { axis: 0 }, L) : [pastK];
   const pastVs = L > 1 ? g.op('Split', [pastV], { axis: 0 }, L) : [pastV];
   a = ln(u, 'tm0.ln1');
   for (let l = 0; l < L; l++) {
     const p = `tm${l}.`;
     if (l > 0) [a, u] = skipLn(f, u, p + 'ln1', W(`tm${l - 1}.fc2.b`), true);
-    const w5 = g.o('Concat', [W(p + 'qkv.w'), rot(qkCols(W(p + 'qkv.w'), 1), 1)], { axis: 1 });
-    const b5 = g.o('Concat', [W(p + 'qkv.b'), rot(qkCols(W(p + 'qkv.b'), 0), 0)], { axis: 0 });
-    const [qk, v, qkR] = g.op('Split', [mm(a, w5, b5), g.i64([2 * D, D, 2 * D])], { axis: 2 }, 3);
-    const [q, k] = g.op('Split', [g.o('Add', [g.o('Mul', [qk, cos]), g.o('Mul', [qkR, sin])]), g.i64([D, D])], { axis: 2 }, 2);
+    let q: string, k: string, v: string;
+    if (l < L - 1) {
+      const w5 = g.o('Concat', [W(p + 'qkv.w'), rot(qkCols(W(p + 'qkv.w'), 1), 1)], { axis: 1 });
+      const b5 = g.o('Concat', [W(p + 'qkv.b'), rot(qkCols(W(p + 'qkv.b'), 0), 0)], { axis: 0 });
+      let qk: string, qkR: string;
+      [qk, v, qkR] = g.op('Split', [mm(a, w5, b5), g.i64([2 * D, D, 2 * D])], { axis: 2 }, 3);
+      [q, k] = g.op('Split', [g.o('Add', [g.o('Mul', [qk, cos2]), g.o('Mul', [qkR, sin2])]), g.i64([D, D])], { axis: 2 }, 2);
+    } else {
+      // columns [q k pq | v | rot(q k) rot(pq)]; the pq columns are zero with pred.q as their bias
+      const zero = raw('pred.zero_w', [D, D], new Float32Array(D * D));
+      const w7 = g.o('Concat', [qkCols(W(p + 'qkv.w'), 1), zero, vCols(W(p + 'qkv.w'), 1), rot(qkCols(W(p + 'qkv.w'), 1), 1), zero], { axis: 1 });
+      const b7 = g.o('Concat', [qkCols(W(p + 'qkv.b'), 0), raw('pred.q_flat', [D], pq), vCols(W(p + 'qkv.b'), 0), rot(qkCols(W(p + 'qkv.b'), 0), 0), raw('pred.q_rot', [D], pqR)], { axis: 0 });
+      const [qkp, v7, qkpR] = g.op('Split', [mm(a, w7, b7), g.i64([3 * D, D, 3 * D])], { axis: 2 }, 3);
+      v = v7;
+      [q, k, qPred] = g.op('Split', [g.o('Add', [g.o('Mul', [qkp, cos3]), g.o('Mul', [qkpR, sin3])]), g.i64([D, D, D])], { axis: 2 }, 3);
+    }
     const [o, pk, pv] = mha(q, k, v, H, { pastK: pastKs[l], pastV: pastVs[l], outs: L > 1 ? undefined : [g.fresh('mha'), 'present_k', 'present_v'] });
     presK.push(pk);
     presV.push(pv);
+    // this frame's key/value, [1, 1, D] = [1, H, 1, Dh] in memory (one frame, head-major)
+    newK.push(reshape(k, [1, H, 1, Dh]));
+    newV.push(reshape(v, [1, H, 1, Dh]));
     let b: string;
     [b, u] = skipLn(mm(o, W(p + 'o.w')), u, p + 'ln2', W(p + 'o.b'), true);
     f = mm(silu(mm(b, W(p + 'fc1.w'), W(p + 'fc1.b'))), W(p + 'fc2.w'));
@@ -227,6 +267,10 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
     g.o('Concat', presK, { axis: 0 }, 'present_k');
     g.o('Concat', presV, { axis: 0 }, 'present_v');
   }
+  // The new frame alone (optional outputs): the runtime fetches these instead of the
+  // whole present, so it neither copies the cache out of ORT nor checks present = past ⊕ new.
+  g.o(L > 1 ? 'Concat' : 'Identity', newK, L > 1 ? { axis: 0 } : {}, 'new_k');
+  g.o(L > 1 ? 'Concat' : 'Identity', newV, L > 1 ? { axis: 0 } : {}, 'new_v');
   const [e3] = skipLn(f, u, 'out.ln', W(`tm${L - 1}.fc2.b`), false);
   const emb = g.o('Reshape', [e3, g.i64([1, D])], {}, 'embedding');
   g.o('Gemm', [emb, W('head.w'), W('head.b')], {}, 'logits');
@@ -234,13 +278,7 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   // Attention is order-free over keys, so [past ⊕ null] equals the training graph's [null ⊕ past].
   // (ORT's CPU MultiHeadAttention ignores past K/V unless the present outputs are requested.)
   {
-    const [cosQ] = g.op('Split', [cos, g.i64([D, D])], { axis: 2 }, 2);
-    const [sinQ] = g.op('Split', [sin, g.i64([D, D])], { axis: 2 }, 2);
-    const pq = w['pred.q'];
-    const pqR = new Float32Array(D);
-    for (let j = 0; j < D; j++) pqR[j] = rotSign[j] * pq[Number(rotIdx[j])];
-    const qp = g.o('Add', [g.o('Mul', [raw('pred.q3', [1, 1, D], pq), cosQ]), g.o('Mul', [raw('pred.q3r', [1, 1, D], pqR), sinQ])]);
-    const [po] = mha(qp, reshape(W('pred.knull'), [1, 1, D]), reshape(W('pred.vnull'), [1, 1, D]), H, { pastK: pastKs[L - 1], pastV: pastVs[L - 1] });
+    const [po] = mha(qPred, reshape(W('pred.knull'), [1, 1, D]), reshape(W('pred.vnull'), [1, 1, D]), H, { pastK: pastKs[L - 1], pastV: pastVs[L - 1] });
     const pred = g.o('Gemm', [reshape(po, [1, D]), W('pred.w'), W('pred.b')]);
     const d = g.o('Sub', [pred, z]);
     g.o('Mul', [g.o('ReduceSumSquare', [d], { axes: [1], keepdims: 0 }), g.f(1 / D)], {}, 'surprise');
@@ -250,6 +288,8 @@ export function buildStepOnnx(cfg: DiverConfig, w: WeightArrays, opts: ExportOpt
   g.output('surprise', DT.FLOAT, [1]);
   g.output('present_k', DT.FLOAT, [L, H, 'T1', Dh]);
   g.output('present_v', DT.FLOAT, [L, H, 'T1', Dh]);
+  g.output('new_k', DT.FLOAT, [L, H, 1, Dh]);
+  g.output('new_v', DT.FLOAT, [L, H, 1, Dh]);
 
   const meta = {
     kind: STEP_KIND,

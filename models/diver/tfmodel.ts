@@ -190,8 +190,10 @@ export function encodeFrames(
     const att = tf.softmax(s, -1);
     const o = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([N, C, Ds]);
     h = h.add(linear(o, W[p + 'o.w'], W[p + 'o.b']));
-    const b = layerNorm(h, W[p + 'ln2.g'], W[p + 'ln2.b']);
-    h = h.add(linear(silu(linear(b, W[p + 'fc1.w'], W[p + 'fc1.b'])), W[p + 'fc2.w'], W[p + 'fc2.b']));
+    if (cfg.spatialMlp !== false) {
+      const b = layerNorm(h, W[p + 'ln2.g'], W[p + 'ln2.b']);
+      h = h.add(linear(silu(linear(b, W[p + 'fc1.w'], W[p + 'fc1.b'])), W[p + 'fc2.w'], W[p + 'fc2.b']));
+    }
   }
   // Perceiver-style pooling into nLatents tokens
   const M = cfg.nLatents;

@@ -18,6 +18,7 @@
  *    pseudo-coordinates along a line, so neighbours stay neighbours).
  */
 import type { ChannelInfo } from '../types.ts';
+import { mulberry32 } from '../dsp/chunk.ts';
 
 export const PATCH_LEN = 16;
 /**
@@ -31,7 +32,28 @@ export const BANDS_HZ: ReadonlyArray<readonly [number, number]> = [
 ];
 /** Bands whose upper edge is ≤ this use the long (decimated) window, the rest the short one. */
 export const LONG_BAND_MAX_HZ = 30;
-export const POS_DIM = 32;
+/** Position code length: 32 coarse dims (coordinates, type, Fourier, label hash) + FINE_POS random Fourier dims. */
+export const POS_DIM = 48;
+/**
+ * Fine position code, for intracranial contacts (SEEG, ECoG) only: random
+ * Fourier features cos(ω·p + φ) of the normalised coordinates, half with
+ * ‖ω‖ on the scale of 8 and half of 32 rad per unit (a unit is 10 cm on the
+ * head). The coarse Fourier terms (1–4 cycles per unit) cannot tell SEEG
+ * contacts 3.5 mm apart, so a linear read-out could not weight one contact
+ * against its neighbour; with these it can (linear probe of SEEG word
+ * identity on the channel-mean pos ⊗ high-gamma summary: 0.135 → 0.19–0.24,
+ * chance 0.10). Scalp sensors (EEG, MEG) are centimetres apart, where these
+ * frequencies only alias into per-electrode noise, so their fine dims are 0.
+ */
+export const FINE_POS = 16;
+const FINE_OMEGA: ReadonlyArray<readonly [number, number, number, number]> = (() => {
+  const r = mulberry32(0x5eed);
+  const g = () => Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
+  return Array.from({ length: FINE_POS }, (_, i) => {
+    const s = i < FINE_POS / 2 ? 8 : 32;
+    return [s * g(), s * g(), s * g(), 2 * Math.PI * r()] as const;
+  });
+})();
 /** Long context (frames) for the low bands and the patch baseline: 12 × 80 ms = 0.96 s. */
 export const CONTEXT_FRAMES = 12;
 /** Short context (frames) for the bands above 30 Hz: 2 × 80 ms = 160 ms at the full rate. */
@@ -123,6 +145,10 @@ export function positionCodes(channels: ChannelInfo[]): Float32Array {
     if (has < 1) {
       const key = ch.shaft !== undefined ? `${ch.shaft}` : ch.label;
       for (let d = 0; d < 5; d++) out[o + 27 + d] = hashUnit(key.toUpperCase(), 10 + d);
+    }
+    if (xyz && (ti === 1 || ti === 2)) for (let j = 0; j < FINE_POS; j++) {
+      const [a, b, c2, ph] = FINE_OMEGA[j];
+      out[o + 32 + j] = Math.cos(a * xyz[0] + b * xyz[1] + c2 * xyz[2] + ph);
     }
   }
   return out;

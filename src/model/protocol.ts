@@ -17,6 +17,7 @@ import type { MessagePort } from 'node:worker_threads';
  *    [POS_SAME] 1: the position codes equal the previous step's and were not
  *           rewritten (the worker keeps its copy)
  *    [N_LOGITS], [N_EMB]: output lengths written by the worker
+ *    [N], [WINDOW] (CMD_STEP_MANY): frames in the batch; the window the cache keeps
  *    [FULL] 0: only the new frame came back (newK/newV, [L, H, Dh]);
  *           1: the whole present K/V (presK/presV, [L, H, T+1, Dh]), for a
  *           model whose present is not past ⊕ new frame
@@ -35,6 +36,8 @@ export interface WorkerInit {
   device: 'cpu' | 'gpu';
   intraOpThreads: number;
   optimization: 'disabled' | 'basic' | 'extended' | 'all';
+  /** 'auto': ORT's C API when the model allows it, else the binding; 'binding': always the binding. */
+  engine: 'auto' | 'binding';
 }
 
 export interface IoMeta {
@@ -43,13 +46,15 @@ export interface IoMeta {
   type: string;
 }
 
-export const CTL = { SEQ: 0, DONE: 1, CMD: 2, STATUS: 3, C: 4, T: 5, POS_T: 6, SPEECH: 7, TEXT: 8, N_LOGITS: 9, N_EMB: 10, FULL: 11, POS_SAME: 12, K_OFF: 13, V_OFF: 14 } as const;
-export const CTL_INTS = 16; // 64 bytes; the Float64 fields follow
+export const CTL = { SEQ: 0, DONE: 1, CMD: 2, STATUS: 3, C: 4, T: 5, POS_T: 6, SPEECH: 7, TEXT: 8, N_LOGITS: 9, N_EMB: 10, FULL: 11, POS_SAME: 12, K_OFF: 13, V_OFF: 14, N: 15, WINDOW: 16 } as const;
+export const CTL_INTS = 20; // 80 bytes; the Float64 fields follow
 export const F64 = { RUN_MS: 0, SURPRISE: 1 } as const;
 export const CTL_BYTES = CTL_INTS * 4 + 2 * 8;
 export const CMD_STEP = 1;
 export const CMD_REMAP = 2;
 export const CMD_CLOSE = 3;
+/** N frames in a row (batch region), the past K/V sliding as the default window policy would slide it. */
+export const CMD_STEP_MANY = 4;
 export const ERR_BYTES = 2048;
 
 /** Model dimensions both sides need to lay out the data buffer. */
@@ -80,6 +85,20 @@ export function layout(d: StepDims, C: number, T: number) {
   return { logits, emb, newK, newV, x, pos, presK, presV, end, kv1 };
 }
 
+/**
+ * Float offsets of the batch region for CMD_STEP_MANY: after the single-step
+ * regions of `layout(d, C, T)`, N frames of features, their speech/text ids
+ * and one output record per frame (logits | embedding | new K | new V | surprise).
+ */
+export function batchLayout(d: StepDims, C: number, T: number, N: number) {
+  const fs = d.L * d.H * d.Dh;
+  const x = layout(d, C, T).end;
+  const ids = x + N * C * d.F;
+  const out = ids + 2 * N;
+  const rec = d.nLogits + d.nEmb + 2 * fs + 1;
+  return { x, ids, out, rec, end: out + N * rec, fs };
+}
+
 /** Buffers handed over with CMD_REMAP (those that changed). */
 export interface Remap {
   data?: SharedArrayBuffer;
@@ -93,6 +112,6 @@ export type WorkerRequest =
 
 export type WorkerResponse =
   | { type: 'ready'; backend: string; fallbackReason?: string; inputs: IoMeta[]; outputs: IoMeta[] }
-  | { type: 'attached' }
+  | { type: 'attached'; engine: string }
   | { type: 'error'; id?: number; message: string }
   | { type: 'closed' };

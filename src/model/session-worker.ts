@@ -2,26 +2,23 @@
  * ONNX Runtime session in a worker thread. After 'attach' the worker leaves
  * the message loop and serves steps through shared memory: it blocks in
  * Atomics.wait on the request counter, copies the inputs and the past K/V
- * (the caller's KvCache storage) into reused local tensors, runs the session,
+ * (the caller's KvCache storage) into the step engine's input tensors
+ * (step-engine.ts: ORT's C API over native memory, or the binding), runs it,
  * writes logits, embedding and the new K/V frame back and Atomics.notify()s
  * the caller (see protocol.ts for the layout).
  */
 import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { logger } from '../log.ts';
-import { CTL, CTL_INTS, F64, CMD_STEP, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, type Remap, type WorkerRequest, type WorkerResponse, type WorkerInit } from './protocol.ts';
+import { CTL, CTL_INTS, F64, CMD_STEP, CMD_STEP_MANY, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, batchLayout, type Remap, type StepDims, type WorkerRequest, type WorkerResponse, type WorkerInit } from './protocol.ts';
+import { BindingEngine, DirectEngine, type NativeSession, type StepEngine, type StepOutputs } from './step-engine.ts';
 
 const log = logger('model-worker');
 const init = workerData as WorkerInit & { entry: string };
 let session: ort.InferenceSession | null = null;
 
-/** onnxruntime-node's native session: run() is synchronous (the public API wraps it in setImmediate + a Promise). */
-interface NativeSession {
-  loadModel(path: string, options: ort.InferenceSession.SessionOptions): void;
-  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: object): Record<string, { data: unknown }>;
-  dispose(): void;
-}
 let native: NativeSession | null = null;
+let backend = 'cpu';
 let sessionOptions: ort.InferenceSession.SessionOptions = {};
 
 /**
@@ -53,7 +50,6 @@ async function open(): Promise<WorkerResponse> {
     // the int8 file then runs as fast as float and equals its dequantised twin.
     extra: { session: { disable_quant_qdq: init.optimization === 'basic' ? '1' : '0' } },
   } as ort.InferenceSession.SessionOptions;
-  let backend = 'cpu';
   let fallbackReason: string | undefined;
   if (init.device === 'gpu') {
     try {
@@ -111,8 +107,35 @@ function startsWithPast(present: Float32Array, past: Float32Array, LH: number, T
   return true;
 }
 
+
+/**
+ * The step engine: ORT's C API with tensors bound over native memory when the
+ * model returns new_k/new_v and runs on the CPU (NEUROX_ORT_DIRECT=0 turns
+ * it off), else onnxruntime-node's binding. Any failure of the C API path
+ * falls back to the binding with a log line.
+ */
+async function makeEngine(d: StepDims): Promise<StepEngine> {
+  const s = session!;
+  const hasNew = s.outputNames.includes('new_k') && s.outputNames.includes('new_v');
+  // outputs are bound once, so their sizes must be known: logits [1, K] and embedding [1, D] as declared
+  const dim = (name: string) => {
+    const m = s.outputMetadata.find((o) => o.name === name);
+    return m?.isTensor ? m.shape[1] : undefined;
+  };
+  const fixed = dim('logits') === d.nLogits && dim('embedding') === d.nEmb;
+  if (hasNew && fixed && backend === 'cpu' && init.engine !== 'binding' && process.env.NEUROX_ORT_DIRECT !== '0') {
+    try {
+      return new DirectEngine(init.path, d, { intraOpThreads: init.intraOpThreads, optimization: init.optimization, inputs: [...s.inputNames], outputs: [...s.outputNames] });
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'ONNX Runtime C API path unavailable; using onnxruntime-node');
+    }
+  }
+  await openNative();
+  return new BindingEngine(s, native, d);
+}
+
 /** Serve steps from shared memory until CMD_CLOSE. */
-async function serve(req: Extract<WorkerRequest, { type: 'attach' }>): Promise<void> {
+async function serve(req: Extract<WorkerRequest, { type: 'attach' }>, engine: StepEngine): Promise<void> {
   const d = req.dims;
   const ctl = new Int32Array(req.ctl, 0, CTL_INTS);
   const f64 = new Float64Array(req.ctl, CTL_INTS * 4, 2);
@@ -122,34 +145,172 @@ async function serve(req: Extract<WorkerRequest, { type: 'attach' }>): Promise<v
   let kvV = new Float32Array(req.v);
   const LH = d.L * d.H;
   const fs = LH * d.Dh;
-  const s = session!;
-  const hasSpeech = s.inputNames.includes('speech');
-  const hasText = s.inputNames.includes('text');
-  const hasSurprise = s.outputNames.includes('surprise');
-  const fetches: Record<string, null> = Object.fromEntries(s.outputNames.map((n) => [n, null]));
-  // Input tensors are built once per (C, T) and refilled in place. ORT does not take
-  // views of shared memory, so their data are local buffers the step copies into.
-  const scalar = () => new ort.Tensor('int64', new BigInt64Array(1), [1]);
-  const tT = scalar();
-  const feeds: Record<string, ort.Tensor> = { t: tT };
-  const speechT = scalar();
-  const textT = scalar();
-  if (hasSpeech) feeds.speech = speechT;
-  if (hasText) feeds.text = textT;
+  const Dh = d.Dh;
+  /** (C, T) whose inputs (position codes included) the engine holds; -1: copy everything afresh. */
   let curC = -1;
   let curT = -1;
-  let lo = layout(d, 0, 0);
-  let xIn = new Float32Array(0);
-  let posIn = new Float32Array(0);
-  let pastK = new Float32Array(0);
-  let pastV = new Float32Array(0);
-  // views of the shared inputs for the current (C, T)
-  let xSrc: Float32Array = xIn;
-  let posSrc: Float32Array = posIn;
   /** Set when the model's present is not past ⊕ new frame: ship the whole present from then on. */
   let full = false;
   let checked = 0;
   let served = 0;
+  let lastHop = 0;
+  const run = async (t: number, speech: number, text: number): Promise<StepOutputs> => {
+    const o = engine.run(t, speech, text);
+    served++;
+    return o instanceof Promise ? await o : o;
+  };
+  const checkOut = (o: StepOutputs): void => {
+    if (o.logits.length > d.nLogits || o.embedding.length > d.nEmb) throw new Error(`model returned ${o.logits.length} logits / ${o.embedding.length}-d embedding, room for ${d.nLogits} / ${d.nEmb}`);
+    if (o.newK && (o.newK.length !== fs || o.newV!.length !== fs)) throw new Error(`new K/V has ${o.newK.length}/${o.newV!.length} floats, expected ${fs} ([L, H, 1, Dh])`);
+  };
+  /**
+   * Present K/V ([L, H, T+1, Dh]) into the shared buffer: the new frame alone while the
+   * model keeps present = past ⊕ new (checked: in full on the first steps, then a spot
+   * check), the whole present from the first model that breaks it.
+   */
+  const presentToShared = (pk: Float32Array, pv: Float32Array, T: number, lo: ReturnType<typeof layout>): void => {
+    if (pk.length !== lo.kv1 || pv.length !== lo.kv1) throw new Error(`present K/V has ${pk.length}/${pv.length} floats, expected ${lo.kv1} ([L, H, T+1, Dh], T=${T})`);
+    if (!full && T > 0) {
+      const all = checked < FULL_CHECKS;
+      checked++;
+      if (!startsWithPast(pk, engine.pastK, LH, T, Dh, all) || !startsWithPast(pv, engine.pastV, LH, T, Dh, all)) {
+        full = true;
+        log.warn({ path: init.path, step: ctl[CTL.POS_T] }, 'present K/V is not past + one new frame; returning the whole present each step (slower)');
+      }
+    }
+    if (full) {
+      data.set(pk, lo.presK);
+      data.set(pv, lo.presV);
+    } else {
+      // the new frame is the last of each [T+1, Dh] slab
+      for (let lh = 0; lh < LH; lh++) {
+        const src = (lh * (T + 1) + T) * Dh;
+        data.set(pk.subarray(src, src + Dh), lo.newK + lh * Dh);
+        data.set(pv.subarray(src, src + Dh), lo.newV + lh * Dh);
+      }
+    }
+    ctl[CTL.FULL] = full ? 1 : 0;
+  };
+  /** The cache's block [L, H, T, Dh] at K_OFF / V_OFF of the shared storage (checked). */
+  const cacheBlock = (T: number): [Float32Array, Float32Array] => {
+    const kOff = ctl[CTL.K_OFF];
+    const vOff = ctl[CTL.V_OFF];
+    if (kOff < 0 || vOff < 0 || kOff + T * fs > kvK.length || vOff + T * fs > kvV.length) throw new Error(`KV block [${kOff}, ${vOff}] + ${T} frames is outside the shared buffers`);
+    return [kvK.subarray(kOff, kOff + T * fs), kvV.subarray(vOff, vOff + T * fs)];
+  };
+
+  const step = async (): Promise<void> => {
+    const C = ctl[CTL.C];
+    const T = ctl[CTL.T];
+    const lo = layout(d, C, T);
+    if (lo.end > data.length - ERR_BYTES / 4) throw new Error(`shared buffer too small (${data.length} < ${lo.end + ERR_BYTES / 4} floats)`);
+    const fresh = C !== curC || T !== curT;
+    engine.shape(C, T);
+    curC = C;
+    curT = T;
+    engine.x.set(data.subarray(lo.x, lo.x + C * d.F));
+    if (fresh || !ctl[CTL.POS_SAME]) engine.pos.set(data.subarray(lo.pos, lo.pos + C * d.P));
+    // the cache block slides through its storage, so its offset changes from step to step
+    const [pk, pv] = cacheBlock(T);
+    engine.pastK.set(pk);
+    engine.pastV.set(pv);
+    const t0 = performance.now();
+    const o = await run(ctl[CTL.POS_T], ctl[CTL.SPEECH], ctl[CTL.TEXT]);
+    f64[F64.RUN_MS] = performance.now() - t0;
+    checkOut(o);
+    data.set(o.logits, lo.logits);
+    data.set(o.embedding, lo.emb);
+    ctl[CTL.N_LOGITS] = o.logits.length;
+    ctl[CTL.N_EMB] = o.embedding.length;
+    f64[F64.SURPRISE] = o.surprise;
+    if (o.newK) {
+      data.set(o.newK, lo.newK);
+      data.set(o.newV!, lo.newV);
+      ctl[CTL.FULL] = 0;
+    } else presentToShared(o.presentK!, o.presentV!, T, lo);
+  };
+
+  // The cache during a batch: per layer·head slab a ring of `window` frames stored twice
+  // ([2·window, Dh]), so the current window is always one contiguous run of each slab.
+  let ringK = new Float32Array(0);
+  let ringV = new Float32Array(0);
+  /**
+   * CMD_STEP_MANY: N frames in a row without waking the caller in between. The
+   * past K/V start as the cache's block and then slide exactly as the runner's
+   * default window policy slides the cache (append the new frame, keep the last
+   * WINDOW), so each step sees what it would have seen as a single step. The
+   * runner appends the returned new frames to the cache afterwards.
+   */
+  const stepMany = async (): Promise<void> => {
+    const C = ctl[CTL.C];
+    const N = ctl[CTL.N];
+    const W = ctl[CTL.WINDOW];
+    let T = ctl[CTL.T];
+    if (N < 1 || W < 1 || T > W) throw new Error(`bad batch: N=${N}, window ${W}, cache ${T}`);
+    const bl = batchLayout(d, C, T, N);
+    if (bl.end > data.length - ERR_BYTES / 4) throw new Error(`shared buffer too small for ${N} frames (${data.length} < ${bl.end + ERR_BYTES / 4} floats)`);
+    const [bk, bv] = cacheBlock(T);
+    const slab = 2 * W * Dh;
+    if (ringK.length < LH * slab) {
+      ringK = new Float32Array(LH * slab);
+      ringV = new Float32Array(LH * slab);
+    }
+    // the cache's [L, H, T, Dh] block: frames 0..T-1 into slots 0..T-1 of both copies
+    for (let lh = 0; lh < LH; lh++) {
+      const k = bk.subarray(lh * T * Dh, (lh + 1) * T * Dh);
+      const v = bv.subarray(lh * T * Dh, (lh + 1) * T * Dh);
+      ringK.set(k, lh * slab);
+      ringK.set(k, lh * slab + W * Dh);
+      ringV.set(v, lh * slab);
+      ringV.set(v, lh * slab + W * Dh);
+    }
+    let oldest = 0; // frame number of the window's first frame (frames count from the batch's start)
+    const pos0 = layout(d, C, T).pos;
+    engine.shape(C, T);
+    engine.pos.set(data.subarray(pos0, pos0 + C * d.P));
+    const t0 = ctl[CTL.POS_T];
+    let runMs = 0;
+    for (let i = 0; i < N; i++) {
+      engine.shape(C, T);
+      const first = (oldest % W) * Dh;
+      const pastK = engine.pastK;
+      const pastV = engine.pastV;
+      for (let lh = 0; lh < LH; lh++) {
+        pastK.set(ringK.subarray(lh * slab + first, lh * slab + first + T * Dh), lh * T * Dh);
+        pastV.set(ringV.subarray(lh * slab + first, lh * slab + first + T * Dh), lh * T * Dh);
+      }
+      engine.x.set(data.subarray(bl.x + i * C * d.F, bl.x + (i + 1) * C * d.F));
+      const a = performance.now();
+      const o = await run(t0 + i, data[bl.ids + 2 * i], data[bl.ids + 2 * i + 1]);
+      runMs += performance.now() - a;
+      checkOut(o);
+      if (!o.newK || !o.newV) throw new Error('batched steps need a model with new_k/new_v outputs');
+      if (o.logits.length !== d.nLogits || o.embedding.length !== d.nEmb) throw new Error(`model returned ${o.logits.length} logits / ${o.embedding.length}-d embedding, batches need exactly ${d.nLogits} / ${d.nEmb}`);
+      const rec = bl.out + i * bl.rec;
+      data.set(o.logits, rec);
+      data.set(o.embedding, rec + d.nLogits);
+      data.set(o.newK, rec + d.nLogits + d.nEmb);
+      data.set(o.newV, rec + d.nLogits + d.nEmb + fs);
+      data[rec + d.nLogits + d.nEmb + 2 * fs] = o.surprise;
+      // slide the window: the new frame in, the oldest out once the window is full
+      const q = ((oldest + T) % W) * Dh;
+      for (let lh = 0; lh < LH; lh++) {
+        const k = o.newK.subarray(lh * Dh, (lh + 1) * Dh);
+        const v = o.newV.subarray(lh * Dh, (lh + 1) * Dh);
+        ringK.set(k, lh * slab + q);
+        ringK.set(k, lh * slab + q + W * Dh);
+        ringV.set(v, lh * slab + q);
+        ringV.set(v, lh * slab + q + W * Dh);
+      }
+      if (T === W) oldest++;
+      else T++;
+    }
+    f64[F64.RUN_MS] = runMs;
+    ctl[CTL.N_LOGITS] = d.nLogits;
+    ctl[CTL.N_EMB] = d.nEmb;
+    curC = curT = -1; // the next single step copies every input afresh
+  };
+
   // the last request served (the caller may already have posted the next one)
   let seen = Atomics.load(ctl, CTL.DONE);
   for (;;) {
@@ -161,9 +322,9 @@ async function serve(req: Extract<WorkerRequest, { type: 'attach' }>): Promise<v
     seen = Atomics.load(ctl, CTL.SEQ);
     const cmd = Atomics.load(ctl, CTL.CMD);
     if (cmd === CMD_CLOSE) {
-      native?.dispose();
+      await engine.release();
       native = null;
-      await s.release();
+      await session?.release();
       session = null;
       Atomics.store(ctl, CTL.STATUS, 0);
       Atomics.store(ctl, CTL.DONE, seen);
@@ -181,84 +342,9 @@ async function serve(req: Extract<WorkerRequest, { type: 'attach' }>): Promise<v
         }
         if (r.k) kvK = new Float32Array(r.k);
         if (r.v) kvV = new Float32Array(r.v);
-        curC = curT = -1; // rebuild the views
-      } else if (cmd === CMD_STEP) {
-        const C = ctl[CTL.C];
-        const T = ctl[CTL.T];
-        const rebuild = C !== curC || T !== curT;
-        if (rebuild) {
-          lo = layout(d, C, T);
-          if (lo.end > data.length - ERR_BYTES / 4) throw new Error(`shared buffer too small (${data.length} < ${lo.end + ERR_BYTES / 4} floats)`);
-          if (C !== curC) {
-            xIn = new Float32Array(C * d.F);
-            posIn = new Float32Array(C * d.P);
-            feeds.x = new ort.Tensor('float32', xIn, [1, C, d.F]);
-            feeds.pos_code = new ort.Tensor('float32', posIn, [1, C, d.P]);
-          }
-          if (pastK.length < T * fs) {
-            pastK = new Float32Array(Math.max(T * fs, 2 * pastK.length));
-            pastV = new Float32Array(pastK.length);
-          }
-          feeds.past_k = new ort.Tensor('float32', pastK.subarray(0, T * fs), [d.L, d.H, T, d.Dh]);
-          feeds.past_v = new ort.Tensor('float32', pastV.subarray(0, T * fs), [d.L, d.H, T, d.Dh]);
-          xSrc = data.subarray(lo.x, lo.x + C * d.F);
-          posSrc = data.subarray(lo.pos, lo.pos + C * d.P);
-          curC = C;
-          curT = T;
-        }
-        xIn.set(xSrc);
-        if (rebuild || !ctl[CTL.POS_SAME]) posIn.set(posSrc);
-        // the cache block slides through its storage, so its offset changes from step to step
-        const kOff = ctl[CTL.K_OFF];
-        const vOff = ctl[CTL.V_OFF];
-        if (kOff < 0 || vOff < 0 || kOff + T * fs > kvK.length || vOff + T * fs > kvV.length) throw new Error(`KV block [${kOff}, ${vOff}] + ${T} frames is outside the shared buffers`);
-        pastK.set(kvK.subarray(kOff, kOff + T * fs));
-        pastV.set(kvV.subarray(vOff, vOff + T * fs));
-        (tT.data as BigInt64Array)[0] = BigInt(ctl[CTL.POS_T]);
-        (speechT.data as BigInt64Array)[0] = BigInt(ctl[CTL.SPEECH]);
-        (textT.data as BigInt64Array)[0] = BigInt(ctl[CTL.TEXT]);
-        const t0 = performance.now();
-        const r = native ? native.run(feeds, fetches, {}) : await s.run(feeds);
-        f64[F64.RUN_MS] = performance.now() - t0;
-        const logits = r.logits.data as Float32Array;
-        const emb = r.embedding.data as Float32Array;
-        const pk = r.present_k.data as Float32Array;
-        const pv = r.present_v.data as Float32Array;
-        if (logits.length > d.nLogits || emb.length > d.nEmb) throw new Error(`model returned ${logits.length} logits / ${emb.length}-d embedding, room for ${d.nLogits} / ${d.nEmb}`);
-        if (pk.length !== lo.kv1 || pv.length !== lo.kv1) throw new Error(`present K/V has ${pk.length}/${pv.length} floats, expected ${lo.kv1} ([L, H, T+1, Dh], T=${T})`);
-        data.set(logits, lo.logits);
-        data.set(emb, lo.emb);
-        if (!full && T > 0) {
-          // The caller appends only the new frame, which relies on present = past ⊕ new
-          // frame. Check it (fully on the first steps, then a spot check) and ship the
-          // whole present from the first model that breaks it.
-          const all = checked < FULL_CHECKS;
-          checked++;
-          if (!startsWithPast(pk, pastK, LH, T, d.Dh, all) || !startsWithPast(pv, pastV, LH, T, d.Dh, all)) {
-            full = true;
-            log.warn({ path: init.path, step: ctl[CTL.POS_T] }, 'present K/V is not past + one new frame; returning the whole present each step (slower)');
-          }
-        }
-        if (full) {
-          data.set(pk, lo.presK);
-          data.set(pv, lo.presV);
-        } else {
-          // the new frame is the last of each [T+1, Dh] slab
-          const Dh = d.Dh;
-          for (let lh = 0; lh < LH; lh++) {
-            const src = (lh * (T + 1) + T) * Dh;
-            const dst = lh * Dh;
-            for (let i = 0; i < Dh; i++) {
-              data[lo.newK + dst + i] = pk[src + i];
-              data[lo.newV + dst + i] = pv[src + i];
-            }
-          }
-        }
-        ctl[CTL.FULL] = full ? 1 : 0;
-        ctl[CTL.N_LOGITS] = logits.length;
-        ctl[CTL.N_EMB] = emb.length;
-        f64[F64.SURPRISE] = hasSurprise ? (r.surprise.data as Float32Array)[0] : NaN;
-      }
+        curC = curT = -1;
+      } else if (cmd === CMD_STEP) await step();
+      else if (cmd === CMD_STEP_MANY) await stepMany();
       Atomics.store(ctl, CTL.STATUS, 0);
     } catch (e) {
       const msg = new TextEncoder().encode(String((e as Error).message ?? e)).subarray(0, ERR_BYTES - 4);
@@ -270,16 +356,20 @@ async function serve(req: Extract<WorkerRequest, { type: 'attach' }>): Promise<v
     }
     Atomics.store(ctl, CTL.DONE, seen);
     Atomics.notify(ctl, CTL.DONE);
-    if (++served % BUSY_STEPS === 0) await hop();
+    if (served - lastHop >= BUSY_STEPS) {
+      lastHop = served;
+      await hop();
+    }
   }
 }
 
 parentPort!.on('message', async (req: WorkerRequest) => {
   try {
     if (req.type === 'attach') {
-      await openNative();
-      parentPort!.postMessage({ type: 'attached' } satisfies WorkerResponse);
-      await serve(req);
+      const engine = await makeEngine(req.dims);
+      log.debug({ engine: engine.name }, 'step engine');
+      parentPort!.postMessage({ type: 'attached', engine: engine.name } satisfies WorkerResponse);
+      await serve(req, engine);
       req.port.close();
       parentPort!.postMessage({ type: 'closed' } satisfies WorkerResponse);
     } else if (req.type === 'close') {

@@ -1,7 +1,7 @@
 /** Frame features, position codes and the KV cache container. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fft, rfftPower, FrameFeaturizer, positionCodes, PATCH_LEN, BANDS_HZ, FEAT_DIM, POS_DIM } from '../../src/model/features.ts';
+import { fft, rfftPower, FrameFeaturizer, positionCodes, PATCH_LEN, BANDS_HZ, FEAT_DIM, POS_DIM, FINE_POS } from '../../src/model/features.ts';
 import { KvCache, windowPolicy } from '../../src/model/kvcache.ts';
 import type { ChannelInfo } from '../../src/types.ts';
 
@@ -123,6 +123,27 @@ test('position codes follow the channel, not its index; montage-free codes for S
   assert.equal(s[3], 0.5); // pseudo-coordinate flag
   const none = positionCodes([{ label: 'X1' }, { label: 'X2' }]);
   assert.notDeepEqual(Array.from(none.subarray(27, 32)), Array.from(none.subarray(POS_DIM + 27, POS_DIM + 32)));
+});
+
+test('fine position code: intracranial contacts 3.5 mm apart get distinct codes, scalp electrodes none', () => {
+  const fine = (codes: Float32Array, c: number) => Array.from(codes.subarray(c * POS_DIM + 32, c * POS_DIM + 32 + FINE_POS));
+  // two SEEG contacts 3.5 mm apart (metres): the coarse Fourier terms barely differ, the fine ones do
+  const seeg = positionCodes([
+    { label: 'A1', type: 'SEEG', pos: [0.02, 0.01, 0.03] },
+    { label: 'A2', type: 'SEEG', pos: [0.0235, 0.01, 0.03] },
+  ]);
+  const gap = (lo: number, hi: number) => Math.hypot(...Array.from({ length: hi - lo }, (_, i) => seeg[lo + i] - seeg[POS_DIM + lo + i]));
+  assert.ok(gap(32, 32 + FINE_POS) > 3 * gap(9, 27), `fine code gap ${gap(32, 32 + FINE_POS)} vs coarse ${gap(9, 27)}`);
+  assert.ok(fine(seeg, 0).every((v) => Math.abs(v) <= 1) && fine(seeg, 0).some((v) => v !== 0));
+  const ecog = positionCodes([{ label: 'G1', type: 'ECOG', pos: [0.05, 0.02, 0.06] }]);
+  assert.ok(fine(ecog, 0).some((v) => v !== 0));
+  // scalp EEG/MEG and channels without coordinates: fine dims are zero
+  const scalp = positionCodes([
+    { label: 'C3', type: 'EEG', pos: [-0.07, 0, 0.07] },
+    { label: 'MEG0111', type: 'MEG', pos: [0.1, 0.02, 0.05] },
+    { label: 'X', type: 'SEEG' },
+  ]);
+  for (let c = 0; c < 3; c++) assert.ok(fine(scalp, c).every((v) => v === 0), `channel ${c}`);
 });
 
 test('KvCache: adopt, append, evict, window keep [L,H,T,Dh] layout', () => {

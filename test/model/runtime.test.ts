@@ -98,6 +98,7 @@ test('ONNX stepwise with TS-held KV cache equals tfjs full-sequence run (float32
   const r = await loadModel(path);
   try {
     assert.equal(r.info.backend, 'cpu');
+    assert.equal(r.info.engine, 'ort-c-api');
     assert.deepEqual(r.info.kv, { layers: cfg.layers, heads: cfg.heads, headDim: cfg.dModel / cfg.heads });
     const steps = await runSteps(r);
     for (let t = 0; t < T; t++) {
@@ -127,8 +128,8 @@ test('ONNX stepwise with TS-held KV cache equals tfjs full-sequence run (float32
   }
 });
 
-test('other shapes export exactly too: two spatial layers and one temporal layer at teacher widths', async () => {
-  const c2: DiverConfig = { ...teacherConfig(), layers: 1 };
+test('other shapes export exactly too: the teacher (two spatial layers with MLPs), cut to two temporal layers', async () => {
+  const c2: DiverConfig = { ...teacherConfig(), layers: 2 };
   const w2 = initWeights(c2, 9);
   w2['norm.mu'] = randn(F, 31, 0.3);
   w2['skip.isd'] = randn(P * F, 32, 0.5).map((v) => 1 + Math.abs(v));
@@ -137,7 +138,7 @@ test('other shapes export exactly too: two spatial layers and one temporal layer
   const ref = await tfjsFull(w2, undefined, c2);
   const r = await loadModel(path);
   try {
-    assert.deepEqual(r.info.kv, { layers: 1, heads: c2.heads, headDim: c2.dModel / c2.heads });
+    assert.deepEqual(r.info.kv, { layers: 2, heads: c2.heads, headDim: c2.dModel / c2.heads });
     const steps = await runSteps(r);
     for (let t = 0; t < T; t++) {
       assert.ok(maxAbsDiff(steps[t].logits, ref.logits.subarray(t * K, (t + 1) * K)) < 1e-4, `logits t=${t}`);
@@ -327,5 +328,82 @@ test('external models: the worker returns only the new K/V frame, or the whole p
     await checkToy(r, 0.5, 12, 3);
   } finally {
     await r.close();
+  }
+});
+
+test('steps queued while the worker is busy run as one batch and give exactly the single-step results', async () => {
+  const path = join(dir, 'batch.onnx');
+  writeStepOnnx(path, cfg, w);
+  const n = 14;
+  const frames = Array.from({ length: n }, (_, t) => randn(C * F, 300 + t));
+  const speech = Array.from({ length: n }, (_, t) => (t * 5) % 9);
+  const one = await loadModel(path, { cacheBudget: 5 });
+  const many = await loadModel(path, { cacheBudget: 5 });
+  try {
+    const a = [];
+    for (let t = 0; t < n; t++) a.push(await one.step({ x: frames[t], posCode: pos, nChannels: C, featDim: F, posDim: P }, { speech: speech[t] }));
+    // all queued at once: the first runs alone, the rest wait and go to the worker together
+    const b = await Promise.all(frames.map((x, t) => many.step({ x, posCode: pos, nChannels: C, featDim: F, posDim: P }, { speech: speech[t] })));
+    assert.ok(a.every((s) => s.batched === 1));
+    assert.ok(b.some((s) => s.batched > 1), `batch sizes ${b.map((s) => s.batched)}`);
+    for (let t = 0; t < n; t++) {
+      assert.equal(b[t].t, t);
+      assert.equal(maxAbsDiff(a[t].logits, b[t].logits), 0, `logits t=${t}`);
+      assert.equal(maxAbsDiff(a[t].embedding, b[t].embedding), 0, `embedding t=${t}`);
+      assert.equal(a[t].surprise, b[t].surprise, `surprise t=${t}`);
+    }
+    // the cache ends in the same state: same frames, same positions, same window
+    assert.equal(many.cache.length, 5);
+    assert.deepEqual(many.cache.positions, one.cache.positions);
+    assert.equal(maxAbsDiff(many.cache.k, one.cache.k), 0);
+    assert.equal(maxAbsDiff(many.cache.v, one.cache.v), 0);
+    // and single steps continue from there as if every step had been single
+    const x = randn(C * F, 999);
+    const sa = await one.step({ x, posCode: pos, nChannels: C, featDim: F, posDim: P });
+    const sb = await many.step({ x, posCode: pos, nChannels: C, featDim: F, posDim: P });
+    assert.equal(maxAbsDiff(sa.logits, sb.logits), 0);
+  } finally {
+    await one.close();
+    await many.close();
+  }
+  // a custom cache policy must see every step, so nothing is batched
+  const custom = await loadModel(path, { cachePolicy: (c) => c.window(3) });
+  try {
+    const b = await Promise.all(frames.map((x) => custom.step({ x, posCode: pos, nChannels: C, featDim: F, posDim: P })));
+    assert.ok(b.every((s) => s.batched === 1));
+    assert.equal(custom.cache.length, 3);
+  } finally {
+    await custom.close();
+  }
+});
+
+test('the C API engine and onnxruntime-node give the same steps, single and batched', async () => {
+  const path = join(dir, 'engines.onnx');
+  writeStepOnnx(path, cfg, w);
+  const direct = await loadModel(path, { cacheBudget: 4 });
+  const binding = await loadModel(path, { cacheBudget: 4, engine: 'binding' });
+  try {
+    assert.equal(direct.info.engine, 'ort-c-api');
+    assert.equal(binding.info.engine, 'onnxruntime-node');
+    const frames = Array.from({ length: 9 }, (_, t) => randn(C * F, 500 + t));
+    const run = async (r: ModelRunner) => [
+      ...(await Promise.all(frames.slice(0, 5).map((x) => r.step({ x, posCode: pos, nChannels: C, featDim: F, posDim: P }, { speech: 2 })))),
+      ...(await (async () => {
+        const out = [];
+        for (const x of frames.slice(5)) out.push(await r.step({ x, posCode: pos, nChannels: C, featDim: F, posDim: P }));
+        return out;
+      })()),
+    ];
+    const a = await run(direct);
+    const b = await run(binding);
+    for (let t = 0; t < frames.length; t++) {
+      assert.equal(maxAbsDiff(a[t].logits, b[t].logits), 0, `logits t=${t}`);
+      assert.equal(maxAbsDiff(a[t].embedding, b[t].embedding), 0, `embedding t=${t}`);
+      assert.equal(a[t].surprise, b[t].surprise, `surprise t=${t}`);
+    }
+    assert.equal(maxAbsDiff(direct.cache.k, binding.cache.k), 0);
+  } finally {
+    await direct.close();
+    await binding.close();
   }
 });
