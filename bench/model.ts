@@ -30,6 +30,7 @@ import { initWeights } from '../models/diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from '../models/diver/export.ts';
 import { loadModel, FrameFeaturizer } from '../src/model/index.ts';
 import { readOnnxMetadata } from '../src/model/runner.ts';
+import { stepFetchNames } from '../src/model/protocol.ts';
 import type { ChannelInfo } from '../src/types.ts';
 
 const args = process.argv.slice(2);
@@ -87,7 +88,7 @@ async function sessionBench(path: string, C: number, cfgF: number, cfgP: number,
     text: new ort.Tensor('int64', BigInt64Array.from([0n]), [1]),
   };
   // the outputs the runner's worker fetches (new_k/new_v rather than the whole present)
-  const fetch = s.outputNames.includes('new_k') ? s.outputNames.filter((n) => n !== 'present_k' && n !== 'present_v') : [...s.outputNames];
+  const fetch = stepFetchNames(s.outputNames);
   for (let i = 0; i < warmup; i++) await s.run(feeds, fetch);
   const ts: number[] = [];
   for (let i = 0; i < iters; i++) {

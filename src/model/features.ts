@@ -146,7 +146,7 @@ export function positionCodes(channels: ChannelInfo[]): Float32Array {
       const key = ch.shaft !== undefined ? `${ch.shaft}` : ch.label;
       for (let d = 0; d < 5; d++) out[o + 27 + d] = hashUnit(key.toUpperCase(), 10 + d);
     }
-    if (xyz && (ti === 1 || ti === 2)) for (let j = 0; j < FINE_POS; j++) {
+    if (xyz && (TYPES[ti] === 'SEEG' || TYPES[ti] === 'ECOG')) for (let j = 0; j < FINE_POS; j++) {
       const [a, b, c2, ph] = FINE_OMEGA[j];
       out[o + 32 + j] = Math.cos(a * xyz[0] + b * xyz[1] + c2 * xyz[2] + ph);
     }

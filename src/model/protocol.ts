@@ -57,6 +57,16 @@ export const CMD_CLOSE = 3;
 export const CMD_STEP_MANY = 4;
 export const ERR_BYTES = 2048;
 
+/** The model also outputs this frame's keys/values alone (new_k/new_v), promising present = past ⊕ new. */
+export function hasNewFrameOutputs(outputNames: readonly string[]): boolean {
+  return outputNames.includes('new_k') && outputNames.includes('new_v');
+}
+
+/** The outputs a step fetches: not the whole present when new_k/new_v carry the new frame. */
+export function stepFetchNames(outputNames: readonly string[]): string[] {
+  return hasNewFrameOutputs(outputNames) ? outputNames.filter((n) => n !== 'present_k' && n !== 'present_v') : [...outputNames];
+}
+
 /** Model dimensions both sides need to lay out the data buffer. */
 export interface StepDims {
   F: number;

@@ -9,7 +9,7 @@ import protobuf from 'protobufjs';
 import { logger } from '../log.ts';
 import { KvCache, type CachePolicy, windowPolicy } from './kvcache.ts';
 import type { ModelInputs } from './features.ts';
-import { CTL, CTL_INTS, CTL_BYTES, F64, CMD_STEP, CMD_STEP_MANY, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, batchLayout, type StepDims, type Remap, type IoMeta, type WorkerInit, type WorkerRequest, type WorkerResponse } from './protocol.ts';
+import { CTL, CTL_INTS, CTL_BYTES, F64, CMD_STEP, CMD_STEP_MANY, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, batchLayout, hasNewFrameOutputs, type StepDims, type Remap, type IoMeta, type WorkerInit, type WorkerRequest, type WorkerResponse } from './protocol.ts';
 
 const log = logger('model');
 
@@ -110,11 +110,12 @@ interface Pending {
 /** Most queued frames handed to the worker in one call. */
 export const MAX_BATCH = 64;
 
+/** The bytes of a typed array (no copy), for memcmp-style comparisons. */
+const bytesOf = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** Same position codes bit for bit (what the worker would compute with), as putPos compares them. */
 function samePos(a: Float32Array, b: Float32Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a === b || bytesOf(a).equals(bytesOf(b));
 }
 
 /** Read metadata_props (ModelProto field 14) from ONNX bytes without decoding the graph. */
@@ -221,8 +222,7 @@ export class ModelRunner {
     this.lo = layout(shared.dims, 0, 0);
     this.newK = this.data.subarray(this.lo.newK, this.lo.newK + this.cache.frameSize);
     this.newV = this.data.subarray(this.lo.newV, this.lo.newV + this.cache.frameSize);
-    const outs = info.outputs.map((o) => o.name);
-    this.batchable = Number.isFinite(windowFrames) && outs.includes('new_k') && outs.includes('new_v') && process.env.NEUROX_MODEL_BATCH !== '0';
+    this.batchable = Number.isFinite(windowFrames) && hasNewFrameOutputs(info.outputs.map((o) => o.name)) && process.env.NEUROX_MODEL_BATCH !== '0';
     const fail = (e: Error) => {
       this.dead ??= e;
       Atomics.notify(this.ctl, CTL.DONE); // wake a waiting step
@@ -360,12 +360,18 @@ export class ModelRunner {
     this.loT = T;
   }
 
-  private async doStep(inputs: ModelInputs, opts: StepOptions): Promise<StepResult> {
+  /** Throws when the runner is closed or `inputs` do not fit the model. */
+  private checkInputs(inputs: ModelInputs): void {
     if (this.closed) throw new Error('model runner is closed');
     const { nChannels: C, featDim: F, posDim: P } = inputs;
     if (F !== this.info.featDim) throw new Error(`model expects ${this.info.featDim} features per channel, got ${F}`);
     if (P !== this.info.posDim) throw new Error(`model expects position codes of ${this.info.posDim}, got ${P}`);
     if (inputs.x.length !== C * F || inputs.posCode.length !== C * P) throw new Error('feature array sizes do not match nChannels');
+  }
+
+  private async doStep(inputs: ModelInputs, opts: StepOptions): Promise<StepResult> {
+    this.checkInputs(inputs);
+    const { nChannels: C, featDim: F, posDim: P } = inputs;
     const t0 = performance.now();
     const cache = this.cache;
     const T = cache.length;
@@ -416,7 +422,7 @@ export class ModelRunner {
   private putPos(pc: Float32Array): boolean {
     if (pc !== this.posArr) {
       this.posArr = pc;
-      this.posBytes = Buffer.from(pc.buffer, pc.byteOffset, pc.byteLength);
+      this.posBytes = bytesOf(pc);
     }
     const same = this.posBytes.equals(this.posShared);
     if (!same) this.data.set(pc, this.lo.pos);
@@ -425,12 +431,9 @@ export class ModelRunner {
 
   /** Several queued frames in one worker call (CMD_STEP_MANY); same results as one step() each. */
   private async doBatch(items: Pending[]): Promise<StepResult[]> {
-    if (this.closed) throw new Error('model runner is closed');
+    for (const it of items) this.checkInputs(it.inputs);
     const first = items[0].inputs;
-    const { nChannels: C, featDim: F, posDim: P } = first;
-    if (F !== this.info.featDim) throw new Error(`model expects ${this.info.featDim} features per channel, got ${F}`);
-    if (P !== this.info.posDim) throw new Error(`model expects position codes of ${this.info.posDim}, got ${P}`);
-    for (const it of items) if (it.inputs.x.length !== C * F || it.inputs.posCode.length !== C * P) throw new Error('feature array sizes do not match nChannels');
+    const { nChannels: C, featDim: F } = first;
     const t0 = performance.now();
     const cache = this.cache;
     const T = cache.length;

@@ -10,7 +10,7 @@
 import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { logger } from '../log.ts';
-import { CTL, CTL_INTS, F64, CMD_STEP, CMD_STEP_MANY, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, batchLayout, type Remap, type StepDims, type WorkerRequest, type WorkerResponse, type WorkerInit } from './protocol.ts';
+import { CTL, CTL_INTS, F64, CMD_STEP, CMD_STEP_MANY, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, batchLayout, hasNewFrameOutputs, type Remap, type StepDims, type WorkerRequest, type WorkerResponse, type WorkerInit } from './protocol.ts';
 import { BindingEngine, DirectEngine, type NativeSession, type StepEngine, type StepOutputs } from './step-engine.ts';
 
 const log = logger('model-worker');
@@ -116,7 +116,7 @@ function startsWithPast(present: Float32Array, past: Float32Array, LH: number, T
  */
 async function makeEngine(d: StepDims): Promise<StepEngine> {
   const s = session!;
-  const hasNew = s.outputNames.includes('new_k') && s.outputNames.includes('new_v');
+  const hasNew = hasNewFrameOutputs(s.outputNames);
   // outputs are bound once, so their sizes must be known: logits [1, K] and embedding [1, D] as declared
   const dim = (name: string) => {
     const m = s.outputMetadata.find((o) => o.name === name);

@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { DirectStepSession } from './ort-direct.ts';
-import type { StepDims } from './protocol.ts';
+import { hasNewFrameOutputs, stepFetchNames, type StepDims } from './protocol.ts';
 
 export interface StepOutputs {
   logits: Float32Array;
@@ -76,10 +76,9 @@ export class BindingEngine implements StepEngine {
     if (session.inputNames.includes('text')) this.feeds.text = text;
     this.ids = { t: t.data as BigInt64Array, speech: speech.data as BigInt64Array, text: text.data as BigInt64Array };
     // a model that outputs this frame's keys/values alone is asked for those, not the whole present
-    this.hasNew = session.outputNames.includes('new_k') && session.outputNames.includes('new_v');
+    this.hasNew = hasNewFrameOutputs(session.outputNames);
     this.hasSurprise = session.outputNames.includes('surprise');
-    const names = this.hasNew ? session.outputNames.filter((n) => n !== 'present_k' && n !== 'present_v') : session.outputNames;
-    this.fetches = Object.fromEntries(names.map((n) => [n, null]));
+    this.fetches = Object.fromEntries(stepFetchNames(session.outputNames).map((n) => [n, null]));
   }
 
   shape(C: number, T: number): void {
