@@ -25,7 +25,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { studentConfig, teacherConfig, featDim, paramCount, stepMacs } from '../models/diver/config.ts';
+import { studentConfig, teacherConfig, featDim, paramCount, stepMacs, type DiverConfig } from '../models/diver/config.ts';
 import { initWeights } from '../models/diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from '../models/diver/export.ts';
 import { loadModel, FrameFeaturizer } from '../src/model/index.ts';
@@ -56,23 +56,25 @@ function channels(C: number): ChannelInfo[] {
   });
 }
 
-const student = studentConfig();
 const teacher = teacherConfig();
 const dir = mkdtempSync(join(tmpdir(), 'neurox-bench-'));
 const shipped = opt('model', 'models/diver-s.int8.onnx');
 let modelPath = shipped;
 let source = 'shipped';
 if (!existsSync(shipped)) {
-  const w = initWeights(student, 1);
+  const cfg = studentConfig();
+  const w = initWeights(cfg, 1);
   modelPath = join(dir, 'diver-s.int8.onnx');
-  writeStepOnnx(modelPath, student, w, { quant: quantizeWeights(student, w).quant });
+  writeStepOnnx(modelPath, cfg, w, { quant: quantizeWeights(cfg, w).quant });
   source = 'untrained export (same graph shape)';
 }
 const teacherPath = join(dir, 'teacher.onnx');
 writeStepOnnx(teacherPath, teacher, initWeights(teacher, 1));
 
 // serve with the model's own window (its training context), as loadModel does
-const meta = JSON.parse(readOnnxMetadata(readFileSync(modelPath)).neurox ?? '{}') as { cacheFrames?: number };
+const meta = JSON.parse(readOnnxMetadata(readFileSync(modelPath)).neurox ?? '{}') as { cacheFrames?: number; config?: DiverConfig };
+// shapes, params and FLOPs of the model under test (its metadata), else the default student
+const student: DiverConfig = meta.config ?? studentConfig();
 const cacheFrames = Number(opt('cache', String(meta.cacheFrames ?? 64)));
 
 async function sessionBench(path: string, C: number, cfgF: number, cfgP: number, L: number, H: number, Dh: number) {

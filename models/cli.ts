@@ -155,6 +155,8 @@ const distillSpec: OptSpec = {
   ...common,
   teacher: { type: 'string', default: '', help: 'teacher checkpoint (default OUT/teacher.json)' },
   steps: { type: 'number', default: 1000, help: 'distillation steps' },
+  layers: { type: 'number', default: studentConfig().layers, help: 'temporal layers of the student' },
+  transfer: { type: 'number', default: 0, help: 'unlabelled transfer recordings per paradigm (teacher outputs only)' },
   ...training,
 };
 
@@ -167,8 +169,8 @@ export function distillCli(argv: string[]): Promise<number> {
     const tck = loadCheckpoint(a.teacher || join(a.out, 'teacher.json'));
     const tcfg = tck.config;
     const tW = toTensors(tcfg, tck.weights);
-    const cfg = studentConfig(tcfg.adapters);
-    const data = buildDatasets(cfg, dataOpts(a));
+    const cfg = { ...studentConfig(tcfg.adapters), layers: a.layers };
+    const data = buildDatasets(cfg, { ...dataOpts(a), transferPerTask: a.quick ? 0 : a.transfer });
     // same input standardisation as the teacher (same features)
     const norm = Object.fromEntries(['norm.mu', 'norm.isd', 'skip.mu', 'skip.isd'].map((k) => [k, tck.weights[k]]));
     const vars = makeVariables(cfg, { ...initWeights(cfg, a.seed + 100), ...norm });
@@ -183,7 +185,8 @@ export function distillCli(argv: string[]): Promise<number> {
       { seed: a.seed + 2, batch: q ? 4 : a.batch, seqFrames: q ? 8 : a.seq, maxChannels: q ? 16 : a['max-channels'], progress: a.progress, teacher: { cfg: tcfg, W: tW } },
       proj,
     );
-    assignHeads(vars, fitAdapters(cfg, vars, tasked));
+    // adapters from the labelled recordings only (the teacher's were fit on the same ones)
+    assignHeads(vars, fitAdapters(cfg, vars, tasked.filter((d) => d.trials.length > 0)));
     const weights = await variablesToArrays(cfg, vars);
     saveCheckpoint(join(a.out, 'student.json'), { config: cfg, step: hist.length, extra: { backend, seed: a.seed, teacher: tcfg.name, seqFrames: q ? 8 : a.seq } , weights }, {
       'distill.proj': (await proj['distill.proj'].data()) as Float32Array,

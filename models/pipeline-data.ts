@@ -10,11 +10,22 @@ export interface DataOptions {
   trainPerTask: number;
   seconds: number;
   testSeconds: number;
+  /**
+   * Unlabelled transfer recordings per task for distillation (seeds seed·1000 + 100 + i):
+   * the student learns the teacher's outputs on them; their labels are dropped, so
+   * neither the supervised loss nor the adapter fits see more labelled data than the teacher's.
+   */
+  transferPerTask?: number;
   /** Add EEGMMIDB R03/R05/R06 (not R04: it is the held-out real-data benchmark) as unlabelled pretraining data. */
   eegmmidbPretrain: boolean;
 }
 
 const cache = new Map<string, { train: FrameSet[]; test: FrameSet[] }>();
+
+/** The same frames with every label, idle flag and trial removed. */
+function unlabelled(fs: FrameSet): FrameSet {
+  return { ...fs, name: `${fs.name}:transfer`, labels: new Int16Array(fs.nFrames).fill(-1), idle: new Int8Array(fs.nFrames).fill(-1), trials: [] };
+}
 
 export function buildDatasets(cfg: DiverConfig, o: DataOptions): { train: FrameSet[]; test: FrameSet[] } {
   const key = JSON.stringify(o) + cfg.hopMs;
@@ -26,6 +37,7 @@ export function buildDatasets(cfg: DiverConfig, o: DataOptions): { train: FrameS
     const secs = Math.round(o.seconds * SECONDS_FACTOR[task]);
     const tsecs = Math.round(o.testSeconds * SECONDS_FACTOR[task]);
     for (let i = 0; i < o.trainPerTask; i++) jobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + i, secs), cfg));
+    for (let i = 0; i < (o.transferPerTask ?? 0); i++) jobs.push(() => unlabelled(toFrameSet(simRecording(task, o.seed * 1000 + 100 + i, secs), cfg)));
     testJobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + 500, tsecs), cfg));
   }
   if (o.eegmmidbPretrain) for (const run of ['R03', 'R05', 'R06']) jobs.push(() => toFrameSet(eegmmidbRecording(run, null), cfg));

@@ -465,26 +465,24 @@ export interface TaskScore {
   chance: number;
 }
 
-export function scoreTask(cfg: DiverConfig, fs: FrameSet, logits: Float32Array): TaskScore {
+/**
+ * Per-trial outcome (1 = correct) and the trial's class: mi/ssvep/speech score
+ * a cue by the summed log-probability of its frames over the task classes;
+ * p300 scores each flash by target vs nontarget logit at its P300 frame.
+ */
+export function trialOutcomes(cfg: DiverConfig, fs: FrameSet, logits: Float32Array): { correct: Uint8Array; cls: Int16Array } {
   const task = fs.task as Task;
   const sl = adapterSlices(cfg).find((s) => s.name === task)!;
   const K = cfg.adapters.reduce((s, a) => s + a.labels.length, 0);
   const k = sl.end - sl.start;
-  if (task === 'p300') {
-    const hit = [0, 0];
-    const tot = [0, 0];
-    for (const tr of fs.trials) {
+  const correct = new Uint8Array(fs.trials.length);
+  const cls = Int16Array.from(fs.trials, (t) => t.cls);
+  fs.trials.forEach((tr, ti) => {
+    if (task === 'p300') {
       const o = tr.start * K + sl.start;
-      const pred = logits[o + 1] > logits[o] ? 1 : 0;
-      tot[tr.cls]++;
-      if (pred === tr.cls) hit[tr.cls]++;
+      correct[ti] = (logits[o + 1] > logits[o] ? 1 : 0) === tr.cls ? 1 : 0;
+      return;
     }
-    const acc = 0.5 * ((tot[0] ? hit[0] / tot[0] : 0) + (tot[1] ? hit[1] / tot[1] : 0));
-    return { task, accuracy: acc, trials: fs.trials.length, chance: 0.5 };
-  }
-  let correct = 0;
-  const present = new Set(fs.trials.map((t) => t.cls));
-  for (const tr of fs.trials) {
     const score = new Float64Array(k);
     for (let f = tr.start; f < tr.end; f++) {
       const o = f * K + sl.start;
@@ -496,9 +494,28 @@ export function scoreTask(cfg: DiverConfig, fs: FrameSet, logits: Float32Array):
     }
     let best = 1;
     for (let i = 2; i < k; i++) if (score[i] > score[best]) best = i;
-    if (best === tr.cls) correct++;
+    correct[ti] = best === tr.cls ? 1 : 0;
+  });
+  return { correct, cls };
+}
+
+/** Trial accuracy of one recording; p300 uses balanced accuracy over targets and nontargets. */
+export function scoreTask(cfg: DiverConfig, fs: FrameSet, logits: Float32Array): TaskScore {
+  const task = fs.task as Task;
+  const { correct, cls } = trialOutcomes(cfg, fs, logits);
+  if (task === 'p300') {
+    const hit = [0, 0];
+    const tot = [0, 0];
+    correct.forEach((ok, i) => {
+      tot[cls[i]]++;
+      hit[cls[i]] += ok;
+    });
+    const acc = 0.5 * ((tot[0] ? hit[0] / tot[0] : 0) + (tot[1] ? hit[1] / tot[1] : 0));
+    return { task, accuracy: acc, trials: fs.trials.length, chance: 0.5 };
   }
-  return { task, accuracy: fs.trials.length ? correct / fs.trials.length : NaN, trials: fs.trials.length, chance: 1 / Math.max(1, present.size) };
+  const n = correct.reduce((a, b) => a + b, 0);
+  const present = new Set(cls);
+  return { task, accuracy: fs.trials.length ? n / fs.trials.length : NaN, trials: fs.trials.length, chance: 1 / Math.max(1, present.size) };
 }
 
 export function evaluate(cfg: DiverConfig, W: WeightTensors, sets: FrameSet[]): Record<string, TaskScore> {

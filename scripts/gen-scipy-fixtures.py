@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Known-answer fixtures for src/dsp, generated with scipy.signal.
+"""Known-answer fixtures for src/dsp (scipy.signal) and src/eval (scipy.stats).
 
 Run with Debian's python3-scipy (scipy 1.10):
 
@@ -118,3 +118,10 @@ for M, NW, K in [(256, 3.0, 5), (160, 2.0, 3), (1001, 4.0, 7), (2048, 3.0, 5)]:
     w = signal.windows.dpss(M, NW, K)
     dpss_cases.append({'M': M, 'NW': NW, 'K': K, 'tapers': [lst(r) for r in w]})
 dump('spectral.json', {'x': lst(xw), 'welch': welch_cases, 'dpss': dpss_cases})
+
+# ---------------------------------------------------------------- exact McNemar (binomial test, p = 1/2)
+from scipy import stats
+mc_cases = []
+for b, c in [(3, 9), (12, 5), (40, 61), (100, 100), (1, 0), (7, 30), (150, 190), (0, 12)]:
+    mc_cases.append({'b': b, 'c': c, 'p': float(stats.binomtest(min(b, c), b + c, 0.5).pvalue)})
+dump('stats.json', {'mcnemar': mc_cases})

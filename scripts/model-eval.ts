@@ -1,20 +1,31 @@
 /**
  * Held-out accuracy of teacher, student, int8 twin (tfjs) and the shipped
  * int8 ONNX run frame by frame through ModelRunner (worker, sliding KV cache of
- * the model's default or --cache frames), on simulated held-out recordings: `--recordings` per paradigm with
- * seeds seed·1000 + 500 + j (the first is the training pipeline's held-out
- * recording; none is used in training). Every model is scored on the same
- * trials. Prints one JSON object and writes OUT/accuracy.json.
- *   node --import tsx scripts/model-eval.ts [--out models/out] [--onnx models/diver-s.int8.onnx] [--seed 1] [--seconds 100] [--recordings 4] [--cache FRAMES[,FRAMES…]]
+ * the model's default or --cache frames), on simulated held-out recordings:
+ * `--recordings N` per paradigm from index `--from J`, with seeds
+ * seed·1000 + 500 + j (j = 0 is the training pipeline's held-out recording;
+ * none is used in training). Every model is scored on the same trials, so each
+ * pair is also compared trial by trial (`paired`: discordant counts, exact
+ * McNemar p, and the 95 % interval of the paired difference).
+ *
+ * Per-recording outcomes go to OUT/trials-J-N.json. `--merge a.json,b.json`
+ * skips the models and summarises such files together, so a long evaluation
+ * can run as shards in parallel processes (one tfjs thread each):
+ *   node --import tsx scripts/model-eval.ts --from 0 --recordings 8 &
+ *   node --import tsx scripts/model-eval.ts --from 8 --recordings 8; wait
+ *   node --import tsx scripts/model-eval.ts --merge models/out/trials-0-8.json,models/out/trials-8-8.json
+ * Prints one JSON object and writes OUT/accuracy.json.
+ *   node --import tsx scripts/model-eval.ts [--out models/out] [--onnx models/diver-s.int8.onnx] [--seed 1] [--seconds 100] [--from 0] [--recordings 4] [--cache FRAMES[,FRAMES…]] [--merge files]
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simRecording, toFrameSet, SECONDS_FACTOR, type FrameSet, type Task } from '../models/data.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
 import { adapterSlices, featDim, type DiverConfig } from '../models/diver/config.ts';
 import { toTensors } from '../models/diver/tfmodel.ts';
-import { initBackend, recordingLogits, scoreTask } from '../models/train.ts';
+import { initBackend, recordingLogits, scoreTask, trialOutcomes } from '../models/train.ts';
 import { loadModel } from '../src/model/index.ts';
+import { mcnemarP } from '../src/eval/metrics.ts';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string) => (argv.includes(`--${k}`) ? argv[argv.indexOf(`--${k}`) + 1] : d);
@@ -22,16 +33,26 @@ const out = opt('out', 'models/out');
 const onnx = opt('onnx', join(out, 'diver-s.int8.onnx'));
 const seed = Number(opt('seed', '1'));
 const seconds = Number(opt('seconds', '100'));
+const from = Number(opt('from', '0'));
 const recordings = Number(opt('recordings', '4'));
+const merge = opt('merge', '');
 /** KV-cache frames of the streaming runs, comma list (default: the model's own default). */
 const cacheBudgets: (number | undefined)[] = argv.includes('--cache') ? opt('cache', '64').split(',').map(Number) : [undefined];
 const tasks: Task[] = ['mi', 'p300', 'ssvep', 'speech'];
 
-await initBackend();
-const ref = loadCheckpoint(join(out, 'student.json')).config;
-const sets: FrameSet[] = tasks.flatMap((t) =>
-  Array.from({ length: recordings }, (_, j) => toFrameSet(simRecording(t, seed * 1000 + 500 + j, Math.round(seconds * SECONDS_FACTOR[t])), ref)),
-);
+/** One model on one recording. */
+interface RecordingResult {
+  task: Task;
+  /** scoreTask's accuracy (p300: balanced over the recording's flashes). */
+  accuracy: number;
+  trials: number;
+  chance: number;
+  detection: number | null;
+  correct: number[];
+  cls: number[];
+}
+/** model name → recording name → result */
+type Results = Record<string, Record<string, RecordingResult>>;
 
 /** Wilson 95 % interval of a proportion (k of n). */
 function wilson(p: number, n: number): [number, number] {
@@ -64,46 +85,130 @@ function detection(cfg: DiverConfig, fs: FrameSet, lg: Float32Array): number | n
   return tot[0] && tot[1] ? +(0.5 * (hit[0] / tot[0] + hit[1] / tot[1])).toFixed(4) : null;
 }
 
-const res: Record<string, Record<string, unknown>> = {};
-function score(name: string, cfg: DiverConfig, logits: (fs: FrameSet) => Float32Array) {
-  const acc: Record<string, { hit: number; n: number; chance: number; det: number[] }> = {};
-  for (const fs of sets) {
-    const lg = logits(fs);
-    const s = scoreTask(cfg, fs, lg);
-    const e = (acc[fs.task!] ??= { hit: 0, n: 0, chance: s.chance, det: [] });
-    e.hit += s.accuracy * s.trials; // p300: balanced accuracy, weighted by flashes
-    e.n += s.trials;
-    const d = detection(cfg, fs, lg);
-    if (d !== null) e.det.push(d);
+/** Run every model on recordings [from, from + recordings) of each paradigm. */
+async function runModels(): Promise<Results> {
+  await initBackend();
+  const ref = loadCheckpoint(join(out, 'student.json')).config;
+  const sets: FrameSet[] = tasks.flatMap((t) =>
+    Array.from({ length: recordings }, (_, j) => toFrameSet(simRecording(t, seed * 1000 + 500 + from + j, Math.round(seconds * SECONDS_FACTOR[t])), ref)),
+  );
+  const results: Results = {};
+  const score = (name: string, cfg: DiverConfig, logits: (fs: FrameSet) => Float32Array) => {
+    const per: Record<string, RecordingResult> = (results[name] = {});
+    for (const fs of sets) {
+      const lg = logits(fs);
+      const s = scoreTask(cfg, fs, lg);
+      const o = trialOutcomes(cfg, fs, lg);
+      per[fs.name] = { task: fs.task!, accuracy: s.accuracy, trials: s.trials, chance: s.chance, detection: detection(cfg, fs, lg), correct: [...o.correct], cls: [...o.cls] };
+    }
+  };
+  for (const [name, file] of [['teacher', 'teacher.json'], ['student', 'student.json'], ['int8Twin', 'student-int8-twin.json']]) {
+    const ck = loadCheckpoint(join(out, file));
+    const W = toTensors(ck.config, ck.weights);
+    score(name, ck.config, (fs) => recordingLogits(ck.config, W, fs));
   }
-  const r: Record<string, unknown> = {};
+  // the serving path: int8 ONNX, one step per frame through the worker runner
+  for (const budget of cacheBudgets) {
+    const runner = await loadModel(onnx, budget ? { cacheBudget: budget } : {});
+    const onnxLogits = new Map<FrameSet, Float32Array>();
+    const F = featDim(ref);
+    for (const fs of sets) {
+      runner.reset();
+      const K = runner.labels.length;
+      const lg = new Float32Array(fs.nFrames * K);
+      // every frame queued at once, as a replay queues them: the runner steps through them in order
+      const steps = Array.from({ length: fs.nFrames }, (_, f) => runner.step({ x: fs.frames.subarray(f * fs.C * F, (f + 1) * fs.C * F), posCode: fs.pos, nChannels: fs.C, featDim: F, posDim: ref.posDim }));
+      (await Promise.all(steps)).forEach((r, f) => lg.set(r.logits, f * K));
+      onnxLogits.set(fs, lg);
+    }
+    await runner.close();
+    score(budget ? `int8OnnxStreaming@${budget}` : 'int8OnnxStreaming', ref, (fs) => onnxLogits.get(fs)!);
+  }
+  return results;
+}
+
+/** Accuracy per paradigm over all recordings (p300: per-recording balanced accuracy weighted by flashes). */
+function accuracyTable(per: Record<string, RecordingResult>): Record<string, unknown> {
+  const acc: Record<string, { hit: number; n: number; chance: number; det: number[]; recordings: number }> = {};
+  for (const r of Object.values(per)) {
+    const e = (acc[r.task] ??= { hit: 0, n: 0, chance: r.chance, det: [], recordings: 0 });
+    e.hit += r.accuracy * r.trials;
+    e.n += r.trials;
+    e.recordings++;
+    if (r.detection !== null) e.det.push(r.detection);
+  }
+  const t: Record<string, unknown> = {};
   for (const [task, e] of Object.entries(acc)) {
     const a = e.hit / e.n;
-    r[task] = { accuracy: +a.toFixed(4), ci95: wilson(a, e.n), trials: e.n, chance: +e.chance.toFixed(3), detection: e.det.length ? +(e.det.reduce((x, y) => x + y, 0) / e.det.length).toFixed(4) : null };
+    t[task] = { accuracy: +a.toFixed(4), ci95: wilson(a, e.n), trials: e.n, recordings: e.recordings, chance: +e.chance.toFixed(3), detection: e.det.length ? +(e.det.reduce((x, y) => x + y, 0) / e.det.length).toFixed(4) : null };
   }
-  res[name] = r;
+  return t;
 }
-for (const [name, file] of [['teacher', 'teacher.json'], ['student', 'student.json'], ['int8Twin', 'student-int8-twin.json']]) {
-  const ck = loadCheckpoint(join(out, file));
-  const W = toTensors(ck.config, ck.weights);
-  score(name, ck.config, (fs) => recordingLogits(ck.config, W, fs));
-}
-// the serving path: int8 ONNX, one step per frame through the worker runner
-for (const budget of cacheBudgets) {
-  const runner = await loadModel(onnx, budget ? { cacheBudget: budget } : {});
-  const onnxLogits = new Map<FrameSet, Float32Array>();
-  const F = featDim(ref);
-  for (const fs of sets) {
-    runner.reset();
-    const K = runner.labels.length;
-    const lg = new Float32Array(fs.nFrames * K);
-    // every frame queued at once, as a replay queues them: the runner steps through them in order
-    const steps = Array.from({ length: fs.nFrames }, (_, f) => runner.step({ x: fs.frames.subarray(f * fs.C * F, (f + 1) * fs.C * F), posCode: fs.pos, nChannels: fs.C, featDim: F, posDim: ref.posDim }));
-    (await Promise.all(steps)).forEach((r, f) => lg.set(r.logits, f * K));
-    onnxLogits.set(fs, lg);
+
+/**
+ * B − A on the same trials, per task. p300 differences are taken within
+ * targets and within nontargets and averaged (as its balanced accuracy is);
+ * the interval is the normal one of a paired difference of proportions.
+ */
+function paired(res: Results, a: string, b: string): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (const task of tasks) {
+    const groups = new Map<number, { n: number; aOnly: number; bOnly: number }>();
+    for (const [rec, ra] of Object.entries(res[a])) {
+      if (ra.task !== task) continue;
+      const rb = res[b][rec];
+      ra.correct.forEach((ca, i) => {
+        const key = task === 'p300' ? ra.cls[i] : 0;
+        const g = groups.get(key) ?? { n: 0, aOnly: 0, bOnly: 0 };
+        g.n++;
+        if (ca && !rb.correct[i]) g.aOnly++;
+        if (!ca && rb.correct[i]) g.bOnly++;
+        groups.set(key, g);
+      });
+    }
+    if (!groups.size) continue;
+    const G = groups.size;
+    let diff = 0;
+    let v = 0;
+    let aOnly = 0;
+    let bOnly = 0;
+    for (const g of groups.values()) {
+      const d = (g.bOnly - g.aOnly) / g.n;
+      diff += d / G;
+      v += ((g.aOnly + g.bOnly) / g.n - d * d) / g.n / (G * G);
+      aOnly += g.aOnly;
+      bOnly += g.bOnly;
+    }
+    const h = 1.96 * Math.sqrt(Math.max(0, v));
+    r[task] = { diff: +diff.toFixed(4), ci95: [+(diff - h).toFixed(4), +(diff + h).toFixed(4)], [`${a}Only`]: aOnly, [`${b}Only`]: bOnly, mcnemarP: +mcnemarP(aOnly, bOnly).toPrecision(3) };
   }
-  await runner.close();
-  score(budget ? `int8OnnxStreaming@${budget}` : 'int8OnnxStreaming', ref, (fs) => onnxLogits.get(fs)!);
+  return r;
 }
+
+let results: Results;
+if (merge) {
+  results = {};
+  for (const f of merge.split(',')) {
+    const part = JSON.parse(readFileSync(f, 'utf8')) as Results;
+    for (const [model, recs] of Object.entries(part)) {
+      const into = (results[model] ??= {});
+      for (const [rec, r] of Object.entries(recs)) {
+        if (into[rec]) throw new Error(`--merge: recording ${rec} of ${model} appears in more than one file (${f})`);
+        into[rec] = r;
+      }
+    }
+  }
+} else {
+  results = await runModels();
+  writeFileSync(join(out, `trials-${from}-${recordings}.json`), JSON.stringify(results));
+}
+const res: Record<string, unknown> = {};
+for (const [model, per] of Object.entries(results)) res[model] = accuracyTable(per);
+const streamName = Object.keys(results).find((k) => k.startsWith('int8OnnxStreaming'))!;
+res.paired = {
+  'student-teacher': paired(results, 'teacher', 'student'),
+  'int8Twin-student': paired(results, 'student', 'int8Twin'),
+  [`${streamName}-student`]: paired(results, 'student', streamName),
+};
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify(res, null, 1));
 process.stdout.write(JSON.stringify(res) + '\n');

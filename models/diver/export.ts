@@ -25,10 +25,17 @@ export interface QuantTensor {
   scale: Float32Array;
 }
 
-/** Names quantised to int8: every 2-D matrix/table (biases, norms, queries stay float32). */
+/**
+ * Adapter heads stay float32: they are closed-form LDA fits (a few thousand
+ * weights), and rounding their columns moved P300 decisions that sit near
+ * the boundary for no saving worth having.
+ */
+const FLOAT_HEADS = new Set(['head.w']);
+
+/** Names quantised to int8: every 2-D matrix/table of the trunk (biases, norms, queries and adapter heads stay float32). */
 export function quantizable(cfg: DiverConfig): string[] {
   return Object.entries(weightShapes(cfg))
-    .filter(([n, s]) => s.length === 2 && (n.endsWith('.w') || n.endsWith('.emb')) && !TRAIN_ONLY.has(n))
+    .filter(([n, s]) => s.length === 2 && (n.endsWith('.w') || n.endsWith('.emb')) && !TRAIN_ONLY.has(n) && !FLOAT_HEADS.has(n))
     .map(([n]) => n);
 }
 

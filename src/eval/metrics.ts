@@ -79,6 +79,24 @@ export function bitsPerMinute(bitsPerTrial: number, trialSeconds: number): numbe
   return trialSeconds > 0 ? (bitsPerTrial * 60) / trialSeconds : Number.NaN;
 }
 
+/**
+ * Two-sided exact McNemar p-value for two classifiers scored on the same
+ * trials, from the discordant counts (b: only the first right, c: only the
+ * second): the binomial(b + c, ½) tail at min(b, c), doubled, capped at 1.
+ */
+export function mcnemarP(b: number, c: number): number {
+  const n = b + c;
+  if (!n) return 1;
+  const k = Math.min(b, c);
+  let logC = 0; // log C(n, i), built up from i = 0
+  let tail = 0;
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logC += Math.log((n - i + 1) / i);
+    tail += Math.exp(logC - n * Math.LN2);
+  }
+  return Math.min(1, 2 * tail);
+}
+
 export interface TrialOutcome {
   /** File and onset (s from the recording start) of the trial. */
   file: string;

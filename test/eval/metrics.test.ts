@@ -3,7 +3,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, balancedAccuracy, bitsPerMinute, computeMetrics, confusionMatrix, macroOvrAuc, rocAuc, wolpawBits } from '../../src/eval/metrics.ts';
+import { readFileSync } from 'node:fs';
+import { accuracy, balancedAccuracy, bitsPerMinute, computeMetrics, confusionMatrix, macroOvrAuc, mcnemarP, rocAuc, wolpawBits } from '../../src/eval/metrics.ts';
 import { parseLabelMap, eegmmidbLabelMap } from '../../src/eval/data.ts';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -72,4 +73,11 @@ test('label maps', () => {
   assert.deepEqual(eegmmidbLabelMap('/x/S001R04.edf'), { T0: 'rest', T1: 'left', T2: 'right' });
   assert.deepEqual(eegmmidbLabelMap('S001R06.edf'), { T0: 'rest', T1: 'fists', T2: 'feet' });
   assert.equal(eegmmidbLabelMap('S001R01.edf'), undefined);
+});
+
+test('exact McNemar p-value matches scipy.stats.binomtest (test/fixtures/scipy/stats.json)', () => {
+  const fx = JSON.parse(readFileSync(new URL('../fixtures/scipy/stats.json', import.meta.url), 'utf8')) as { mcnemar: { b: number; c: number; p: number }[] };
+  assert.ok(fx.mcnemar.length >= 8);
+  for (const { b, c, p } of fx.mcnemar) close(mcnemarP(b, c), p, 1e-12 + 1e-9 * p);
+  assert.equal(mcnemarP(0, 0), 1);
 });

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCli, distillCli, quantizeCli } from '../../models/cli.ts';
 import { loadCheckpoint } from '../../models/checkpoint.ts';
-import { paramCount, stepMacs } from '../../models/diver/config.ts';
+import { paramCount, stepMacs, studentConfig } from '../../models/diver/config.ts';
+import { buildDatasets } from '../../models/pipeline-data.ts';
 
 test('quick teacher → distill → quantize: loss decreases, artifacts written, reproducible', async () => {
   const out = mkdtempSync(join(tmpdir(), 'neurox-train-'));
@@ -25,6 +26,10 @@ test('quick teacher → distill → quantize: loss decreases, artifacts written,
     assert.ok(existsSync(join(out, 'diver-s.int8.onnx')));
     const t = loadCheckpoint(join(out, 'teacher.json'));
     const s = loadCheckpoint(join(out, 'student.json'));
+    // the int8 twin rounds the trunk's matrices but keeps the adapter head float32
+    const twin = loadCheckpoint(join(out, 'student-int8-twin.json'));
+    assert.deepEqual(Array.from(twin.weights['head.w']), Array.from(s.weights['head.w']));
+    assert.notDeepEqual(Array.from(twin.weights['tm0.qkv.w']), Array.from(s.weights['tm0.qkv.w']));
     // student ≥ 4× smaller in params and FLOPs/step
     assert.ok(paramCount(t.config) >= 4 * paramCount(s.config));
     assert.ok(stepMacs(t.config, 64, 64) >= 4 * stepMacs(s.config, 64, 64));
@@ -45,4 +50,17 @@ test('quick teacher → distill → quantize: loss decreases, artifacts written,
 
 test('model commands reject unknown options with usage', async () => {
   for (const cli of [trainCli, distillCli, quantizeCli]) assert.equal(await cli(['--no-such-option']), 2);
+});
+
+test('distillation transfer recordings carry frames but no labels, trials or idle flags', () => {
+  const d = buildDatasets(studentConfig(), { seed: 3, tasks: ['mi'], trainPerTask: 1, transferPerTask: 1, seconds: 12, testSeconds: 12, eegmmidbPretrain: false });
+  assert.equal(d.train.length, 2);
+  const [lab, tr] = d.train;
+  assert.ok(lab.trials.length > 0 && lab.labels.some((l) => l >= 0));
+  assert.equal(tr.task, 'mi');
+  assert.equal(tr.C, lab.C);
+  assert.equal(tr.trials.length, 0);
+  assert.ok(tr.labels.every((l) => l === -1) && tr.idle.every((l) => l === -1));
+  // another seed: other signals
+  assert.notDeepEqual(Array.from(tr.frames.subarray(0, 256)), Array.from(lab.frames.subarray(0, 256)));
 });
