@@ -219,7 +219,6 @@ export class DirectStepSession {
     this.outNamePtrs = names(this.outNames);
     this.inPtrs = koffi.alloc('void *', this.inNames.length);
     this.outPtrs = koffi.alloc('void *', this.outNames.length);
-    const fsz = d.L * d.H * d.Dh;
     this.t = this.tensor('t', 'int64', [1]) as BigInt64Array;
     this.speech = this.inNames.includes('speech') ? (this.tensor('speech', 'int64', [1]) as BigInt64Array) : new BigInt64Array(1);
     this.text = this.inNames.includes('text') ? (this.tensor('text', 'int64', [1]) as BigInt64Array) : new BigInt64Array(1);
@@ -228,7 +227,6 @@ export class DirectStepSession {
     this.surprise = this.outNames.includes('surprise') ? (this.tensor('surprise', 'float', [1]) as Float32Array) : new Float32Array([NaN]);
     this.newK = this.tensor('new_k', 'float', [d.L, d.H, 1, d.Dh]) as Float32Array;
     this.newV = this.tensor('new_v', 'float', [d.L, d.H, 1, d.Dh]) as Float32Array;
-    if (this.newK.length !== fsz) throw new Error('new_k size mismatch');
   }
 
   /** (Re)create the OrtValue `name` over native memory of `shape`; returns its JS view. */

@@ -381,16 +381,10 @@ export class ModelRunner {
     const data = this.data;
     data.set(inputs.x, lo.x);
     const posSame = this.putPos(inputs.posCode);
-    // past K/V: the worker reads them from the cache's own (shared) storage
-    const ctl = this.ctl;
-    ctl[CTL.C] = C;
-    ctl[CTL.T] = T;
-    ctl[CTL.POS_T] = this.t;
+    const ctl = this.setStepCtl(C, T);
     ctl[CTL.SPEECH] = opts.speech ?? 0;
     ctl[CTL.TEXT] = opts.text ?? 0;
     ctl[CTL.POS_SAME] = posSame ? 1 : 0;
-    ctl[CTL.K_OFF] = cache.k.byteOffset >> 2;
-    ctl[CTL.V_OFF] = cache.v.byteOffset >> 2;
     await this.call(CMD_STEP);
     if (cache.length !== T) throw new Error('the KV cache was edited while a step was running (edit it in the cache policy or between steps)');
     const logits = data.slice(lo.logits, lo.logits + ctl[CTL.N_LOGITS]);
@@ -411,6 +405,21 @@ export class ModelRunner {
       stepMs: performance.now() - t0,
       batched: 1,
     };
+  }
+
+  /**
+   * The control words every step command carries: channels, cached frames, the
+   * position of the (first) frame, and where the past K/V lie, which the worker
+   * reads from the cache's own (shared) storage.
+   */
+  private setStepCtl(C: number, T: number): Int32Array {
+    const ctl = this.ctl;
+    ctl[CTL.C] = C;
+    ctl[CTL.T] = T;
+    ctl[CTL.POS_T] = this.t;
+    ctl[CTL.K_OFF] = this.cache.k.byteOffset >> 2;
+    ctl[CTL.V_OFF] = this.cache.v.byteOffset >> 2;
+    return ctl;
   }
 
   /**
@@ -448,14 +457,9 @@ export class ModelRunner {
       data[bl.ids + 2 * i] = items[i].opts.speech ?? 0;
       data[bl.ids + 2 * i + 1] = items[i].opts.text ?? 0;
     }
-    const ctl = this.ctl;
-    ctl[CTL.C] = C;
-    ctl[CTL.T] = T;
+    const ctl = this.setStepCtl(C, T);
     ctl[CTL.N] = N;
     ctl[CTL.WINDOW] = this.windowFrames;
-    ctl[CTL.POS_T] = this.t;
-    ctl[CTL.K_OFF] = cache.k.byteOffset >> 2;
-    ctl[CTL.V_OFF] = cache.v.byteOffset >> 2;
     await this.call(CMD_STEP_MANY);
     if (cache.length !== T) throw new Error('the KV cache was edited while a step was running (edit it in the cache policy or between steps)');
     const { nLogits, nEmb } = this.sh.dims;

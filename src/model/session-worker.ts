@@ -234,6 +234,19 @@ async function serve(req: Extract<WorkerRequest, { type: 'attach' }>, engine: St
   // ([2·window, Dh]), so the current window is always one contiguous run of each slab.
   let ringK = new Float32Array(0);
   let ringV = new Float32Array(0);
+  /** n frames per layer·head ([L, H, n, Dh] blocks k, v) into ring slot `slot` of both copies (window W). */
+  const ringPut = (k: Float32Array, v: Float32Array, n: number, slot: number, W: number): void => {
+    const slab = 2 * W * Dh;
+    const at = slot * Dh;
+    for (let lh = 0; lh < LH; lh++) {
+      const kk = k.subarray(lh * n * Dh, (lh + 1) * n * Dh);
+      const vv = v.subarray(lh * n * Dh, (lh + 1) * n * Dh);
+      ringK.set(kk, lh * slab + at);
+      ringK.set(kk, lh * slab + at + W * Dh);
+      ringV.set(vv, lh * slab + at);
+      ringV.set(vv, lh * slab + at + W * Dh);
+    }
+  };
   /**
    * CMD_STEP_MANY: N frames in a row without waking the caller in between. The
    * past K/V start as the cache's block and then slide exactly as the runner's
@@ -256,14 +269,7 @@ async function serve(req: Extract<WorkerRequest, { type: 'attach' }>, engine: St
       ringV = new Float32Array(LH * slab);
     }
     // the cache's [L, H, T, Dh] block: frames 0..T-1 into slots 0..T-1 of both copies
-    for (let lh = 0; lh < LH; lh++) {
-      const k = bk.subarray(lh * T * Dh, (lh + 1) * T * Dh);
-      const v = bv.subarray(lh * T * Dh, (lh + 1) * T * Dh);
-      ringK.set(k, lh * slab);
-      ringK.set(k, lh * slab + W * Dh);
-      ringV.set(v, lh * slab);
-      ringV.set(v, lh * slab + W * Dh);
-    }
+    ringPut(bk, bv, T, 0, W);
     let oldest = 0; // frame number of the window's first frame (frames count from the batch's start)
     const pos0 = layout(d, C, T).pos;
     engine.shape(C, T);
@@ -293,15 +299,7 @@ async function serve(req: Extract<WorkerRequest, { type: 'attach' }>, engine: St
       data.set(o.newV, rec + d.nLogits + d.nEmb + fs);
       data[rec + d.nLogits + d.nEmb + 2 * fs] = o.surprise;
       // slide the window: the new frame in, the oldest out once the window is full
-      const q = ((oldest + T) % W) * Dh;
-      for (let lh = 0; lh < LH; lh++) {
-        const k = o.newK.subarray(lh * Dh, (lh + 1) * Dh);
-        const v = o.newV.subarray(lh * Dh, (lh + 1) * Dh);
-        ringK.set(k, lh * slab + q);
-        ringK.set(k, lh * slab + q + W * Dh);
-        ringV.set(v, lh * slab + q);
-        ringV.set(v, lh * slab + q + W * Dh);
-      }
+      ringPut(o.newK, o.newV, 1, (oldest + T) % W, W);
       if (T === W) oldest++;
       else T++;
     }
