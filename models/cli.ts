@@ -16,7 +16,7 @@ import { initWeights, toTensors, rng } from './diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from './diver/export.ts';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { buildDatasets, type DataOptions } from './pipeline-data.ts';
-import { initBackend, inputStats, fitAdapters, makeVariables, trainPhases, variablesToArrays, evaluate, type TrainPhase } from './train.ts';
+import { initBackend, inputStats, fitAdapters, fitAdaptersToTeacher, makeVariables, trainPhases, variablesToArrays, evaluate, type TrainPhase } from './train.ts';
 
 const log = logger('model-cli');
 
@@ -157,52 +157,75 @@ const distillSpec: OptSpec = {
   steps: { type: 'number', default: 1000, help: 'distillation steps' },
   layers: { type: 'number', default: studentConfig().layers, help: 'temporal layers of the student' },
   transfer: { type: 'number', default: 0, help: 'unlabelled transfer recordings per paradigm (teacher outputs only)' },
+  head: { type: 'string', default: 'teacher', help: "adapter fit: 'teacher' (ridge on the teacher's logits) or 'lda' (on the labelled trials)" },
+  'head-recordings': { type: 'number', default: 3, help: 'unlabelled recordings per paradigm added for --head teacher (the --transfer ones count)' },
+  'head-only': { type: 'boolean', default: false, help: 'refit the adapters of OUT/student.json and rewrite it, without distilling' },
   ...training,
 };
 
 export function distillCli(argv: string[]): Promise<number> {
   return run(async () => {
     const a = parseArgs(argv, distillSpec, 'distill');
+    if (a.head !== 'teacher' && a.head !== 'lda') throw new UsageError(`distill: --head must be 'teacher' or 'lda', got '${a.head}'`);
     const t0 = performance.now();
     const backend = await initBackend();
     mkdirSync(a.out, { recursive: true });
     const tck = loadCheckpoint(a.teacher || join(a.out, 'teacher.json'));
     const tcfg = tck.config;
     const tW = toTensors(tcfg, tck.weights);
-    const cfg = { ...studentConfig(tcfg.adapters), layers: a.layers };
-    const data = buildDatasets(cfg, { ...dataOpts(a), transferPerTask: a.quick ? 0 : a.transfer });
-    // same input standardisation as the teacher (same features)
-    const norm = Object.fromEntries(['norm.mu', 'norm.isd', 'skip.mu', 'skip.isd'].map((k) => [k, tck.weights[k]]));
-    const vars = makeVariables(cfg, { ...initWeights(cfg, a.seed + 100), ...norm });
-    const g = rng(a.seed + 7);
-    const projInit = new Float32Array(cfg.dModel * tcfg.dModel).map(() => (g() - 0.5) * 2 / Math.sqrt(cfg.dModel));
-    const proj = { 'distill.proj': tf.variable(tf.tensor2d(projInit, [cfg.dModel, tcfg.dModel])) };
     const q = a.quick;
+    const studentPath = join(a.out, 'student.json');
+    const prior = a['head-only'] ? loadCheckpoint(studentPath) : null;
+    const cfg = prior?.config ?? { ...studentConfig(tcfg.adapters), layers: a.layers };
+    const transfer = q ? 0 : a.transfer;
+    const data = buildDatasets(cfg, { ...dataOpts(a), transferPerTask: transfer, headPerTask: q ? 0 : a['head-recordings'] });
     const tasked = data.train.filter((d) => d.task);
-    const hist = trainPhases(
-      cfg, vars, tasked,
-      [{ name: 'distill', steps: q ? 10 : a.steps, lr: q ? 3e-3 : a.lr, w: { ce: 1, kl: 1, hidden: 0.5, pred: 0.05 } }],
-      { seed: a.seed + 2, batch: q ? 4 : a.batch, seqFrames: q ? 8 : a.seq, maxChannels: q ? 16 : a['max-channels'], progress: a.progress, teacher: { cfg: tcfg, W: tW } },
-      proj,
+    let vars: Record<string, tf.Variable>;
+    let proj: Float32Array;
+    let hist: ReturnType<typeof trainPhases> = [];
+    if (prior) {
+      vars = makeVariables(cfg, prior.weights);
+      proj = prior.extraWeights['distill.proj'];
+    } else {
+      // same input standardisation as the teacher (same features)
+      const norm = Object.fromEntries(['norm.mu', 'norm.isd', 'skip.mu', 'skip.isd'].map((k) => [k, tck.weights[k]]));
+      vars = makeVariables(cfg, { ...initWeights(cfg, a.seed + 100), ...norm });
+      const g = rng(a.seed + 7);
+      const projInit = new Float32Array(cfg.dModel * tcfg.dModel).map(() => (g() - 0.5) * 2 / Math.sqrt(cfg.dModel));
+      const projVar = { 'distill.proj': tf.variable(tf.tensor2d(projInit, [cfg.dModel, tcfg.dModel])) };
+      hist = trainPhases(
+        cfg, vars, tasked,
+        [{ name: 'distill', steps: q ? 10 : a.steps, lr: q ? 3e-3 : a.lr, w: { ce: 1, kl: 1, hidden: 0.5, pred: 0.05 } }],
+        { seed: a.seed + 2, batch: q ? 4 : a.batch, seqFrames: q ? 8 : a.seq, maxChannels: q ? 16 : a['max-channels'], progress: a.progress, teacher: { cfg: tcfg, W: tW } },
+        projVar,
+      );
+      proj = (await projVar['distill.proj'].data()) as Float32Array;
+    }
+    // the teacher's adapters were fit on the labelled recordings; --head lda refits the student's the same way
+    assignHeads(
+      vars,
+      a.head === 'lda'
+        ? fitAdapters(cfg, vars, tasked.filter((d) => d.trials.length > 0))
+        : fitAdaptersToTeacher(cfg, vars, { cfg: tcfg, W: tW }, [...tasked, ...data.head], { progress: a.progress }),
     );
-    // adapters from the labelled recordings only (the teacher's were fit on the same ones)
-    assignHeads(vars, fitAdapters(cfg, vars, tasked.filter((d) => d.trials.length > 0)));
     const weights = await variablesToArrays(cfg, vars);
-    saveCheckpoint(join(a.out, 'student.json'), { config: cfg, step: hist.length, extra: { backend, seed: a.seed, teacher: tcfg.name, seqFrames: q ? 8 : a.seq } , weights }, {
-      'distill.proj': (await proj['distill.proj'].data()) as Float32Array,
-    });
-    writePlot(join(a.out, 'student-loss.svg'), `DIVER-S distillation (${backend})`, hist);
-    writeFileSync(join(a.out, 'student-history.json'), JSON.stringify(hist));
-    const check = lossDecreased(hist);
+    const headInfo = { head: a.head, headRecordings: a.head === 'teacher' ? Math.max(transfer, q ? 0 : a['head-recordings']) : 0 };
+    const extra = prior ? { ...prior.extra, ...headInfo } : { backend, seed: a.seed, teacher: tcfg.name, seqFrames: q ? 8 : a.seq, transfer, ...headInfo };
+    saveCheckpoint(studentPath, { config: cfg, step: prior?.step ?? hist.length, extra, weights }, { 'distill.proj': proj });
+    if (!prior) {
+      writePlot(join(a.out, 'student-loss.svg'), `DIVER-S distillation (${backend})`, hist);
+      writeFileSync(join(a.out, 'student-history.json'), JSON.stringify(hist));
+    }
+    const check = prior ? null : lossDecreased(hist);
     const summary = {
       model: cfg.name, teacher: tcfg.name, backend, params: paramCount(cfg), teacherParams: paramCount(tcfg),
       flopsPerStep64: 2 * stepMacs(cfg, 64, 64), teacherFlopsPerStep64: 2 * stepMacs(tcfg, 64, 64),
-      steps: hist.length, seconds: +((performance.now() - t0) / 1000).toFixed(1),
+      steps: prior?.step ?? hist.length, headOnly: !!prior, ...headInfo, seconds: +((performance.now() - t0) / 1000).toFixed(1),
       eval: evaluate(cfg, vars, data.test), teacherEval: evaluate(tcfg, tW, data.test), lossCheck: check,
     };
     writeFileSync(join(a.out, 'student-eval.json'), JSON.stringify(summary, null, 1));
     process.stdout.write(JSON.stringify(summary) + '\n');
-    if (q && !check.every((c) => c.ok)) throw new Error(`--quick: loss did not decrease: ${JSON.stringify(check)}`);
+    if (q && check && !check.every((c) => c.ok)) throw new Error(`--quick: loss did not decrease: ${JSON.stringify(check)}`);
   });
 }
 

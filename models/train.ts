@@ -9,7 +9,7 @@ import { type DiverConfig, FROZEN, adapterSlices, featDim, weightShapes } from '
 import { forward, rng, S, toTensors, type WeightArrays, type WeightTensors } from './diver/tfmodel.ts';
 import type { FrameSet, Task } from './data.ts';
 import { Progress } from './util/progress.ts';
-import { fitLda } from '../src/decode/lda.ts';
+import { fitLda, solveSpd } from '../src/decode/lda.ts';
 
 const log = logger('model-train');
 
@@ -378,34 +378,39 @@ export async function variablesToArrays(cfg: DiverConfig, vars: Record<string, t
 
 /**
  * One model output per frame of a whole recording ([nFrames, width]), streamed in
- * windows of `win` frames with `warm` frames of context before each.
+ * windows of `win` frames whose first `warm` frames (the previous window's end)
+ * are context only. With `everyWindow` = n only every n-th window is run; the
+ * frames of the others stay NaN.
  */
-function recordingOutputs(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, which: 'logits' | 'emb', width: number, win: number, warm: number): Float32Array {
+function recordingOutputs(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, which: 'logits' | 'emb', width: number, win: number, warm: number, everyWindow = 1): Float32Array {
   const F = featDim(cfg);
   const C = fs.C;
   const out = new Float32Array(fs.nFrames * width);
+  if (everyWindow > 1) out.fill(NaN);
   let start = 0;
-  while (start < fs.nFrames) {
+  for (let w = 0; start < fs.nFrames; w++) {
     const s0 = Math.max(0, start - warm);
     const e = Math.min(fs.nFrames, start + win - (start - s0));
-    tf.tidy(() => {
-      const x = tf.tensor(fs.frames.subarray(s0 * C * F, e * C * F), [1, e - s0, C, F]);
-      const res = forward(cfg, W, { x, pos: tf.tensor(fs.pos, [1, C, cfg.posDim]) });
-      out.set(res[which].dataSync().subarray((start - s0) * width), start * width);
-    });
+    if (w % everyWindow === 0) {
+      tf.tidy(() => {
+        const x = tf.tensor(fs.frames.subarray(s0 * C * F, e * C * F), [1, e - s0, C, F]);
+        const res = forward(cfg, W, { x, pos: tf.tensor(fs.pos, [1, C, cfg.posDim]) });
+        out.set(res[which].dataSync().subarray((start - s0) * width), start * width);
+      });
+    }
     start = e;
   }
   return out;
 }
 
 /** Per-frame logits of a whole recording. */
-export function recordingLogits(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16): Float32Array {
-  return recordingOutputs(cfg, W, fs, 'logits', cfg.adapters.reduce((s, a) => s + a.labels.length, 0), win, warm);
+export function recordingLogits(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16, everyWindow = 1): Float32Array {
+  return recordingOutputs(cfg, W, fs, 'logits', cfg.adapters.reduce((s, a) => s + a.labels.length, 0), win, warm, everyWindow);
 }
 
 /** Per-frame embeddings [nFrames, D] of a whole recording (same streaming windows as recordingLogits). */
-export function recordingEmbeddings(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16): Float32Array {
-  return recordingOutputs(cfg, W, fs, 'emb', cfg.dModel, win, warm);
+export function recordingEmbeddings(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16, everyWindow = 1): Float32Array {
+  return recordingOutputs(cfg, W, fs, 'emb', cfg.dModel, win, warm, everyWindow);
 }
 
 /**
@@ -453,6 +458,96 @@ export function fitAdapters(cfg: DiverConfig, W: WeightTensors, sets: FrameSet[]
       headB[col] = b;
     });
     log.info({ adapter: sl.name, frames: X.length, classes: m.classes.length, shrinkage: +m.shrinkage.toFixed(3) }, 'adapter fit (LDA)');
+  }
+  return { 'head.w': headW, 'head.b': headB };
+}
+
+/**
+ * Task adapters distilled from the teacher: per adapter, ridge regression of
+ * the teacher's logits on the student's frozen embeddings, over the frames of
+ * every `windows`-th 32-frame window (after the first `warm` frames) of that
+ * paradigm's recordings, labelled or not; the idle adapter uses all
+ * recordings. Skipping windows keeps the teacher's passes over long SEEG
+ * recordings affordable. Logits are centred over the adapter's classes
+ * first, since softmax ignores a common offset. The student so inherits the
+ * teacher's decision function, threshold included, where an LDA refit on the
+ * few labelled trials does not: three P300 training recordings hold ≈ 110
+ * targets for a 64-dim embedding. Ridge strength is `ridge` × the mean
+ * embedding variance. Adapters with fewer than 2·D frames keep their weights.
+ */
+export function fitAdaptersToTeacher(
+  cfg: DiverConfig,
+  W: WeightTensors,
+  teacher: { cfg: DiverConfig; W: WeightTensors },
+  sets: FrameSet[],
+  opts: { windows?: number; warm?: number; ridge?: number; progress?: boolean } = {},
+): { 'head.w': Float32Array; 'head.b': Float32Array } {
+  const windows = opts.windows ?? 3;
+  const warm = opts.warm ?? 16;
+  const ridge = opts.ridge ?? 1e-3;
+  const D = cfg.dModel;
+  const K = adapterSlices(cfg).reduce((m, s) => Math.max(m, s.end), 0);
+  if (JSON.stringify(adapterSlices(cfg)) !== JSON.stringify(adapterSlices(teacher.cfg))) throw new Error('fitAdaptersToTeacher: the teacher and the student have different adapters');
+  const headW = Float32Array.from(W['head.w'].dataSync() as Float32Array);
+  const headB = Float32Array.from(W['head.b'].dataSync() as Float32Array);
+  const bar = new Progress(`${cfg.name} adapters ← teacher`, sets.length, opts.progress !== false);
+  const outs = sets.map((fs, i) => {
+    const o = { fs, emb: recordingEmbeddings(cfg, W, fs, 48, 16, windows), lg: recordingLogits(teacher.cfg, teacher.W, fs, 48, 16, windows) };
+    bar.tick(i + 1);
+    return o;
+  });
+  bar.done();
+  for (const sl of adapterSlices(cfg)) {
+    const k = sl.end - sl.start;
+    const use = outs.filter((o) => sl.name === 'idle' || o.fs.task === sl.name);
+    const frames = (o: (typeof outs)[number], fn: (e: Float32Array, y: Float64Array) => void) => {
+      const y = new Float64Array(k);
+      for (let f = warm; f < o.fs.nFrames; f++) {
+        if (Number.isNaN(o.emb[f * D])) continue; // a skipped window
+        let m = 0;
+        for (let c = 0; c < k; c++) m += o.lg[f * K + sl.start + c] / k;
+        for (let c = 0; c < k; c++) y[c] = o.lg[f * K + sl.start + c] - m;
+        fn(o.emb.subarray(f * D, (f + 1) * D), y);
+      }
+    };
+    // two passes: means, then centred normal equations (XᵀX + λI) w = Xᵀy
+    let n = 0;
+    const mx = new Float64Array(D);
+    const my = new Float64Array(k);
+    for (const o of use) frames(o, (e, y) => {
+      n++;
+      for (let i = 0; i < D; i++) mx[i] += e[i];
+      for (let c = 0; c < k; c++) my[c] += y[c];
+    });
+    if (n < 2 * D) continue; // too few frames for this adapter: keep its weights
+    mx.forEach((v, i) => (mx[i] = v / n));
+    my.forEach((v, c) => (my[c] = v / n));
+    const G = new Float64Array(D * D);
+    const B = new Float64Array(D * k);
+    const xc = new Float64Array(D);
+    for (const o of use) frames(o, (e, y) => {
+      for (let i = 0; i < D; i++) xc[i] = e[i] - mx[i];
+      for (let i = 0; i < D; i++) {
+        for (let j = i; j < D; j++) G[i * D + j] += xc[i] * xc[j];
+        for (let c = 0; c < k; c++) B[i * k + c] += xc[i] * (y[c] - my[c]);
+      }
+    });
+    let tr = 0;
+    for (let i = 0; i < D; i++) tr += G[i * D + i];
+    for (let i = 0; i < D; i++) {
+      G[i * D + i] += (ridge * tr) / D;
+      for (let j = 0; j < i; j++) G[i * D + j] = G[j * D + i];
+    }
+    for (let c = 0; c < k; c++) {
+      const w = solveSpd(G, D, Float64Array.from({ length: D }, (_, i) => B[i * k + c]));
+      let b = my[c];
+      for (let i = 0; i < D; i++) {
+        headW[i * K + sl.start + c] = w[i];
+        b -= w[i] * mx[i];
+      }
+      headB[sl.start + c] = b;
+    }
+    log.info({ adapter: sl.name, frames: n, recordings: use.length }, 'adapter fit to the teacher (ridge)');
   }
   return { 'head.w': headW, 'head.b': headB };
 }

@@ -27,7 +27,7 @@ const only = (names: string[]) => {
 };
 const common = ['quick', 'seed', 'out', 'progress', 'recordings', 'seconds', 'tasks'];
 let rc = await trainCli(only([...common, 'pretrain-steps', 'finetune-steps', 'batch', 'seq', 'max-channels']));
-if (rc === 0) rc = await distillCli(only([...common, 'steps', 'layers', 'transfer', 'batch', 'seq', 'max-channels']));
+if (rc === 0) rc = await distillCli(only([...common, 'steps', 'layers', 'transfer', 'head', 'head-recordings', 'batch', 'seq', 'max-channels']));
 if (rc === 0) rc = await quantizeCli([...only(common), '--float-onnx', join(out, 'diver-s.f32.onnx')]);
 if (rc === 0 && ship) copyFileSync(join(out, 'diver-s.int8.onnx'), 'models/diver-s.int8.onnx');
 process.stderr.write(`model-train-all: rc=${rc} in ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
