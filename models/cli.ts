@@ -178,7 +178,8 @@ export function distillCli(argv: string[]): Promise<number> {
     const prior = a['head-only'] ? loadCheckpoint(studentPath) : null;
     const cfg = prior?.config ?? { ...studentConfig(tcfg.adapters), layers: a.layers };
     const transfer = q ? 0 : a.transfer;
-    const data = buildDatasets(cfg, { ...dataOpts(a), transferPerTask: transfer, headPerTask: q ? 0 : a['head-recordings'] });
+    const headPerTask = q ? 0 : a['head-recordings'];
+    const data = buildDatasets(cfg, { ...dataOpts(a), transferPerTask: transfer, headPerTask });
     const tasked = data.train.filter((d) => d.task);
     let vars: Record<string, tf.Variable>;
     let proj: Float32Array;
@@ -209,7 +210,7 @@ export function distillCli(argv: string[]): Promise<number> {
         : fitAdaptersToTeacher(cfg, vars, { cfg: tcfg, W: tW }, [...tasked, ...data.head], { progress: a.progress }),
     );
     const weights = await variablesToArrays(cfg, vars);
-    const headInfo = { head: a.head, headRecordings: a.head === 'teacher' ? Math.max(transfer, q ? 0 : a['head-recordings']) : 0 };
+    const headInfo = { head: a.head, headRecordings: a.head === 'teacher' ? Math.max(transfer, headPerTask) : 0 };
     const extra = prior ? { ...prior.extra, ...headInfo } : { backend, seed: a.seed, teacher: tcfg.name, seqFrames: q ? 8 : a.seq, transfer, ...headInfo };
     saveCheckpoint(studentPath, { config: cfg, step: prior?.step ?? hist.length, extra, weights }, { 'distill.proj': proj });
     if (!prior) {

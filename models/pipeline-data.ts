@@ -44,8 +44,10 @@ export function buildDatasets(cfg: DiverConfig, o: DataOptions): { train: FrameS
     const secs = Math.round(o.seconds * SECONDS_FACTOR[task]);
     const tsecs = Math.round(o.testSeconds * SECONDS_FACTOR[task]);
     for (let i = 0; i < o.trainPerTask; i++) jobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + i, secs), cfg));
-    for (let i = 0; i < (o.transferPerTask ?? 0); i++) jobs.push(() => unlabelled(toFrameSet(simRecording(task, o.seed * 1000 + 100 + i, secs), cfg)));
-    for (let i = o.transferPerTask ?? 0; i < (o.headPerTask ?? 0); i++) headJobs.push(() => unlabelled(toFrameSet(simRecording(task, o.seed * 1000 + 100 + i, secs), cfg)));
+    const transfer = o.transferPerTask ?? 0;
+    for (let i = 0; i < Math.max(transfer, o.headPerTask ?? 0); i++) {
+      (i < transfer ? jobs : headJobs).push(() => unlabelled(toFrameSet(simRecording(task, o.seed * 1000 + 100 + i, secs), cfg)));
+    }
     testJobs.push(() => toFrameSet(simRecording(task, o.seed * 1000 + 500, tsecs), cfg));
   }
   if (o.eegmmidbPretrain) for (const run of ['R03', 'R05', 'R06']) jobs.push(() => toFrameSet(eegmmidbRecording(run, null), cfg));

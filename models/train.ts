@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { logger } from '../src/log.ts';
-import { type DiverConfig, FROZEN, adapterSlices, featDim, weightShapes } from './diver/config.ts';
+import { type DiverConfig, FROZEN, adapterSlices, featDim, nClasses, weightShapes } from './diver/config.ts';
 import { forward, rng, S, toTensors, type WeightArrays, type WeightTensors } from './diver/tfmodel.ts';
 import type { FrameSet, Task } from './data.ts';
 import { Progress } from './util/progress.ts';
@@ -405,7 +405,7 @@ function recordingOutputs(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, whic
 
 /** Per-frame logits of a whole recording. */
 export function recordingLogits(cfg: DiverConfig, W: WeightTensors, fs: FrameSet, win = 48, warm = 16, everyWindow = 1): Float32Array {
-  return recordingOutputs(cfg, W, fs, 'logits', cfg.adapters.reduce((s, a) => s + a.labels.length, 0), win, warm, everyWindow);
+  return recordingOutputs(cfg, W, fs, 'logits', nClasses(cfg), win, warm, everyWindow);
 }
 
 /** Per-frame embeddings [nFrames, D] of a whole recording (same streaming windows as recordingLogits). */
@@ -423,7 +423,7 @@ export function recordingEmbeddings(cfg: DiverConfig, W: WeightTensors, fs: Fram
  */
 export function fitAdapters(cfg: DiverConfig, W: WeightTensors, sets: FrameSet[], every = 2): { 'head.w': Float32Array; 'head.b': Float32Array } {
   const D = cfg.dModel;
-  const K = adapterSlices(cfg).reduce((m, s) => Math.max(m, s.end), 0);
+  const K = nClasses(cfg);
   const headW = Float32Array.from(W['head.w'].dataSync() as Float32Array);
   const headB = Float32Array.from(W['head.b'].dataSync() as Float32Array);
   const embs = new Map<FrameSet, Float32Array>();
@@ -486,7 +486,7 @@ export function fitAdaptersToTeacher(
   const warm = opts.warm ?? 16;
   const ridge = opts.ridge ?? 1e-3;
   const D = cfg.dModel;
-  const K = adapterSlices(cfg).reduce((m, s) => Math.max(m, s.end), 0);
+  const K = nClasses(cfg);
   if (JSON.stringify(adapterSlices(cfg)) !== JSON.stringify(adapterSlices(teacher.cfg))) throw new Error('fitAdaptersToTeacher: the teacher and the student have different adapters');
   const headW = Float32Array.from(W['head.w'].dataSync() as Float32Array);
   const headB = Float32Array.from(W['head.b'].dataSync() as Float32Array);
@@ -568,7 +568,7 @@ export interface TaskScore {
 export function trialOutcomes(cfg: DiverConfig, fs: FrameSet, logits: Float32Array): { correct: Uint8Array; cls: Int16Array } {
   const task = fs.task as Task;
   const sl = adapterSlices(cfg).find((s) => s.name === task)!;
-  const K = cfg.adapters.reduce((s, a) => s + a.labels.length, 0);
+  const K = nClasses(cfg);
   const k = sl.end - sl.start;
   const correct = new Uint8Array(fs.trials.length);
   const cls = Int16Array.from(fs.trials, (t) => t.cls);
@@ -596,8 +596,11 @@ export function trialOutcomes(cfg: DiverConfig, fs: FrameSet, logits: Float32Arr
 
 /** Trial accuracy of one recording; p300 uses balanced accuracy over targets and nontargets. */
 export function scoreTask(cfg: DiverConfig, fs: FrameSet, logits: Float32Array): TaskScore {
-  const task = fs.task as Task;
-  const { correct, cls } = trialOutcomes(cfg, fs, logits);
+  return scoreOutcomes(fs.task as Task, trialOutcomes(cfg, fs, logits));
+}
+
+/** scoreTask from trialOutcomes' per-trial outcomes. */
+export function scoreOutcomes(task: Task, { correct, cls }: { correct: Uint8Array; cls: Int16Array }): TaskScore {
   if (task === 'p300') {
     const hit = [0, 0];
     const tot = [0, 0];
@@ -606,11 +609,11 @@ export function scoreTask(cfg: DiverConfig, fs: FrameSet, logits: Float32Array):
       hit[cls[i]] += ok;
     });
     const acc = 0.5 * ((tot[0] ? hit[0] / tot[0] : 0) + (tot[1] ? hit[1] / tot[1] : 0));
-    return { task, accuracy: acc, trials: fs.trials.length, chance: 0.5 };
+    return { task, accuracy: acc, trials: correct.length, chance: 0.5 };
   }
   const n = correct.reduce((a, b) => a + b, 0);
   const present = new Set(cls);
-  return { task, accuracy: fs.trials.length ? n / fs.trials.length : NaN, trials: fs.trials.length, chance: 1 / Math.max(1, present.size) };
+  return { task, accuracy: correct.length ? n / correct.length : NaN, trials: correct.length, chance: 1 / Math.max(1, present.size) };
 }
 
 export function evaluate(cfg: DiverConfig, W: WeightTensors, sets: FrameSet[]): Record<string, TaskScore> {

@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eegmmidbRecording, toFrameSet, EEGMMIDB_DIR } from '../models/data.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
-import { adapterSlices } from '../models/diver/config.ts';
+import { adapterSlices, nClasses } from '../models/diver/config.ts';
 import { toTensors } from '../models/diver/tfmodel.ts';
 import { initBackend, recordingEmbeddings, recordingLogits } from '../models/train.ts';
 import { evaluate } from '../src/eval/evaluate.ts';
@@ -102,7 +102,7 @@ for (const name of ['teacher', 'student']) {
   const lg = recordingLogits(cfg, W, fs);
   // zero-shot: the simulated-MI adapter's left/right logits summed over the trial
   const sl = adapterSlices(cfg).find((s) => s.name === 'mi')!;
-  const nK = adapterSlices(cfg).reduce((m, s) => Math.max(m, s.end), 0);
+  const nK = nClasses(cfg);
   let zs = 0;
   cues.forEach((c) => {
     let s = 0;

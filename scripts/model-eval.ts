@@ -21,9 +21,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simRecording, toFrameSet, SECONDS_FACTOR, type FrameSet, type Task } from '../models/data.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
-import { adapterSlices, featDim, type DiverConfig } from '../models/diver/config.ts';
+import { adapterSlices, featDim, nClasses, type DiverConfig } from '../models/diver/config.ts';
 import { toTensors } from '../models/diver/tfmodel.ts';
-import { initBackend, recordingLogits, scoreTask, trialOutcomes } from '../models/train.ts';
+import { initBackend, recordingLogits, scoreOutcomes, trialOutcomes } from '../models/train.ts';
 import { loadModel } from '../src/model/index.ts';
 import { mcnemarP } from '../src/eval/metrics.ts';
 
@@ -67,7 +67,7 @@ function wilson(p: number, n: number): [number, number] {
 function detection(cfg: DiverConfig, fs: FrameSet, lg: Float32Array): number | null {
   if (fs.task === 'p300') return null;
   const sl = adapterSlices(cfg).find((s) => s.name === fs.task)!;
-  const K = adapterSlices(cfg).reduce((m, s) => Math.max(m, s.end), 0);
+  const K = nClasses(cfg);
   const hit = [0, 0];
   const tot = [0, 0];
   for (let f = 0; f < fs.nFrames; f++) {
@@ -97,8 +97,8 @@ async function runModels(): Promise<Results> {
     const per: Record<string, RecordingResult> = (results[name] = {});
     for (const fs of sets) {
       const lg = logits(fs);
-      const s = scoreTask(cfg, fs, lg);
       const o = trialOutcomes(cfg, fs, lg);
+      const s = scoreOutcomes(fs.task!, o);
       per[fs.name] = { task: fs.task!, accuracy: s.accuracy, trials: s.trials, chance: s.chance, detection: detection(cfg, fs, lg), correct: [...o.correct], cls: [...o.cls] };
     }
   };

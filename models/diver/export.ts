@@ -26,7 +26,7 @@ export interface QuantTensor {
 }
 
 /**
- * Adapter heads stay float32: they are closed-form LDA fits (a few thousand
+ * Adapter heads stay float32: they are closed-form fits (a few thousand
  * weights), and rounding their columns moved P300 decisions that sit near
  * the boundary for no saving worth having.
  */
