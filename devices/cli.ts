@@ -6,6 +6,7 @@ import { UsageError, parse } from '../src/cli/args.ts';
 import { PARADIGMS, PROFILES, type Paradigm } from './profiles.ts';
 import { localClock } from '../adapters/lsl/index.ts';
 import { startSimulator, type Simulator } from './simulate.ts';
+import { watchParent } from '../src/util/parent-watch.ts';
 
 const HELP = `usage: neurox simulate --device <profile> [options]
 
@@ -26,11 +27,13 @@ const HELP = `usage: neurox simulate --device <profile> [options]
   --annotate             also publish truth:* markers (blinks, pops, dropouts, ripples, speech on/offsets)
   --name <name>          LSL stream name (default neurox-sim-<profile>)
   --source-id <id>       LSL source_id (default neurox-sim-<profile>-<seed>)
+  --exit-with-parent     stop when the parent process dies (stdin closes or the parent pid changes)
   --list                 list the device profiles and exit
   -h, --help             this help
 `;
 
 const OPTIONS = {
+  'exit-with-parent': { type: 'boolean' },
   device: { type: 'string' },
   paradigm: { type: 'string' },
   seed: { type: 'string' },
@@ -134,11 +137,13 @@ export async function simulateCli(argv: string[]): Promise<number> {
   const stopAll = (): void => void Promise.all(sims.map((s) => s.stop()));
   process.once('SIGINT', stopAll);
   process.once('SIGTERM', stopAll);
+  const unwatch = a['exit-with-parent'] ? watchParent(stopAll) : () => undefined;
   try {
     await Promise.all(sims.map((s) => s.done));
   } finally {
     process.off('SIGINT', stopAll);
     process.off('SIGTERM', stopAll);
+    unwatch();
   }
   const samples = sims.reduce((n, s) => n + s.samplesPushed(), 0);
   process.stdout.write(JSON.stringify({ event: 'stopped', samples, perStream: sims.map((s) => s.samplesPushed()) }) + '\n');

@@ -56,7 +56,8 @@ export interface GapEvent {
   tEnd: number;
   /** Samples expected at the nominal rate over the gap (0 for irregular streams). */
   missingSamples: number;
-  reason: 'stream-lost' | 'discontinuity' | 'overflow' | 'clock-reset';
+  /** `not-recorded`: acquired, but the recording could not store it (disk full, I/O error); written when recording resumes. */
+  reason: 'stream-lost' | 'discontinuity' | 'overflow' | 'clock-reset' | 'not-recorded';
 }
 
 /** Everything known about a stream when it is opened (or re-opened after a loss). */

@@ -31,11 +31,27 @@ export interface StatusMessage {
   type: 'status';
   state: 'waiting-for-streams' | 'calibrating' | 'running' | 'stream-lost' | 'stopped';
   detail?: string;
+  /**
+   * Problems that last (a recording that failed, frames dropped as stale); sent
+   * again with every periodic health status while they last. Absent when all is well.
+   */
+  warnings?: string[];
+  /** The recording, when the session records: its file and whether writing works. */
+  recording?: { file: string; state: 'recording' | 'failed'; error?: string };
+  /** Frames not decoded because they were too old or cut before a gap (since start). */
+  staleFrames?: number;
 }
 
 export interface ErrorMessage {
   type: 'error';
-  code: 'bad-message' | 'unknown-type' | 'bad-field' | 'unknown-seq';
+  /**
+   * bad-message: not a decodable message; bad-encoding: text that is not UTF-8;
+   * too-large / too-deep: over the size or nesting limit; unknown-type, bad-field:
+   * a decoded message the protocol does not accept; unknown-seq: feedback on an
+   * intent that was never sent; rate-limited: over the per-client message rate
+   * (the message was dropped); unauthorized: the message needs a token.
+   */
+  code: 'bad-message' | 'bad-encoding' | 'too-large' | 'too-deep' | 'unknown-type' | 'bad-field' | 'unknown-seq' | 'rate-limited' | 'unauthorized';
   message: string;
 }
 
@@ -52,6 +68,9 @@ export interface AckMessage {
 }
 
 export type ServerMessage = HelloMessage | IntentMessage | StatusMessage | ErrorMessage | PongMessage | AckMessage;
+
+/** Close codes the server uses besides the WebSocket standard ones (1009: message too big). */
+export const CLOSE_POLICY = 1008;
 
 /** Feedback on an intent: a reward in [-1, 1] or the true label. */
 export interface FeedbackMessage {
@@ -74,28 +93,9 @@ export function encode(m: ServerMessage | ClientMessage, f: WireFormat): Buffer 
   return f === 'json' ? JSON.stringify(m) : packr.pack(m);
 }
 
+/** Decode a server message (the client side; the server decodes through guard.ts). */
 export function decode(data: Buffer | ArrayBuffer | Buffer[] | string, f: WireFormat): unknown {
   if (typeof data === 'string') return JSON.parse(data);
   const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
   return f === 'json' ? JSON.parse(buf.toString('utf8')) : packr.unpack(buf);
-}
-
-/** Validate an incoming client message; returns it typed or an error text naming the problem. */
-export function parseClientMessage(raw: unknown): ClientMessage | { error: ErrorMessage } {
-  const bad = (code: ErrorMessage['code'], message: string) => ({ error: { type: 'error' as const, code, message } });
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('bad-message', 'message must be an object');
-  const m = raw as Record<string, unknown>;
-  if (m.type === 'ping') {
-    if (typeof m.t !== 'number') return bad('bad-field', 'ping.t must be a number');
-    return { type: 'ping', t: m.t };
-  }
-  if (m.type === 'feedback') {
-    if (!Number.isInteger(m.seq)) return bad('bad-field', 'feedback.seq must be an integer');
-    if (m.reward === undefined && m.label === undefined) return bad('bad-field', 'feedback needs reward or label');
-    if (m.reward !== undefined && (typeof m.reward !== 'number' || !(m.reward >= -1 && m.reward <= 1)))
-      return bad('bad-field', 'feedback.reward must be a number in [-1, 1]');
-    if (m.label !== undefined && typeof m.label !== 'string') return bad('bad-field', 'feedback.label must be a string');
-    return { type: 'feedback', seq: m.seq as number, ...(m.reward !== undefined ? { reward: m.reward as number } : {}), ...(m.label !== undefined ? { label: m.label as string } : {}) };
-  }
-  return bad('unknown-type', `unknown message type ${JSON.stringify(m.type)}`);
 }

@@ -294,6 +294,11 @@ export class XdfWriter {
     this.pushBoundary();
   }
 
+  /** The write error that stopped this writer, if one did (appends then throw it). */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
   stats(): XdfWriterStats {
     let pending = this.queueBytes;
     for (const s of this.streams.values()) pending += s.partBytes;

@@ -4,6 +4,7 @@
  */
 import { logger } from '../log.ts';
 import { UsageError } from './args.ts';
+import { installFatalHandlers } from './fatal.ts';
 
 const log = logger('cli');
 
@@ -90,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const c = COMMANDS[cmd];
+  // An error nobody caught closes what is open and exits non-zero with the reason.
+  installFatalHandlers();
   if (!c) {
     process.stderr.write(`neurox: unknown command "${cmd}"\n\n${help()}`);
     return 2;

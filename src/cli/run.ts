@@ -8,6 +8,11 @@ import { calibrateFromSimulator } from './sim-calibration.ts';
 import { parseDspOptions, type DspOptions } from '../dsp/chain.ts';
 import { ModelDecoder } from '../decode/model-decoder.ts';
 import { defaultModelPath } from '../model/paths.ts';
+import { IntentServer, DEFAULT_CLIENT_LIMITS } from '../../adapters/ws/server.ts';
+import { isLoopbackHost } from '../../adapters/ws/origin.ts';
+import { injectFaultFromEnv, onFatal } from './fatal.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const log = logger('cli.run');
 
@@ -17,7 +22,12 @@ const HELP = `neurox run [options]
   --source-id ID         signal stream source_id (markers then default to source_id ID-markers)
   --markers-type TYPE    marker stream type (default Markers); --no-markers to ignore
   --port N               WebSocket port (default 8765; 0 = any free port)
-  --host ADDR            bind address (default 127.0.0.1)
+  --host ADDR            bind address (default 127.0.0.1); beyond loopback every client
+                         needs a token (--token, or one is made and written to .neurox/token)
+  --token T              client token (repeatable); --token-file FILE reads one per line
+  --allow-origin ORIGIN  also accept browser pages from ORIGIN (repeatable; * for any)
+  --max-client-rate N    messages per second a client may send (default ${DEFAULT_CLIENT_LIMITS.messagesPerSecond})
+  --max-frame-age S      frames older than S seconds when decoded make no intent (default 4 hops)
   --hop S                frame hop in seconds (default 0.08)
   --window S             analysis window in seconds (default 1.0)
   --profile FILE         load a saved decoder profile
@@ -49,6 +59,11 @@ export const RUN_OPTIONS = {
   'no-markers': { type: 'boolean' },
   port: { type: 'string' },
   host: { type: 'string' },
+  token: { type: 'string', multiple: true },
+  'token-file': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
+  'max-client-rate': { type: 'string' },
+  'max-frame-age': { type: 'string' },
   hop: { type: 'string' },
   window: { type: 'string' },
   profile: { type: 'string' },
@@ -72,10 +87,24 @@ export const RUN_OPTIONS = {
 
 type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 
-/** Build and start a session from parsed `run` options (recording it unless `no-record`). */
-export async function startFromOptions(v: RunValues): Promise<RunningSession & { recording?: string }> {
-  let decoder: BaselineDecoder | undefined;
-  if (v.profile) decoder = BaselineDecoder.load(v.profile);
+/** Everything `run` needs, validated before anything is opened, spawned or calibrated. */
+interface RunPlan {
+  dsp: DspOptions;
+  decoderName: 'baseline' | 'diver-s';
+  device: 'cpu' | 'gpu' | undefined;
+  seed: number;
+  hop: number;
+  window: number;
+  abstainBelow: number;
+  maxFrameAge: number | undefined;
+  port: number;
+  host: string;
+  tokens: string[];
+  rate: number;
+  file: string | undefined;
+}
+
+function plan(v: RunValues): RunPlan {
   let dsp: DspOptions;
   try {
     dsp = parseDspOptions({ notch: v.notch, bandpass: v.bandpass, montage: v.montage, resample: v.resample });
@@ -85,24 +114,86 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession & {
   const decoderName = v.decoder ?? 'baseline';
   if (decoderName !== 'baseline' && decoderName !== 'diver-s') throw new UsageError(`neurox run: --decoder: expected baseline or diver-s, got "${decoderName}"`);
   if (v.device !== undefined && v.device !== 'cpu' && v.device !== 'gpu') throw new UsageError(`neurox run: --device: expected cpu or gpu, got "${v.device}"`);
-  const model =
-    decoderName === 'diver-s'
-      ? await ModelDecoder.load(v.model ?? defaultModelPath() ?? 'models/diver-s.int8.onnx', v.paradigm ?? 'mi', { device: v.device as 'cpu' | 'gpu' | undefined })
-      : undefined;
-  if (!model && !decoder && v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], num('seed', v.seed, 1, Number.isInteger), dsp);
+  const host = v.host ?? '127.0.0.1';
+  if (host.trim() === '') throw new UsageError('neurox run: --host: empty address');
+  const tokens = [...(v.token ?? [])];
+  if (v['token-file']) {
+    try {
+      tokens.push(...readFileSync(v['token-file'], 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
+    } catch (e) {
+      throw new UsageError(`neurox run: --token-file: ${(e as Error).message}`);
+    }
+  }
+  if (tokens.some((t) => t.length < 16)) throw new UsageError('neurox run: --token: tokens must be at least 16 characters');
   const hop = num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2);
-  const window = num('window', v.window, 1.0, (x) => x > 0 && x <= 30);
-  const abstainBelow = num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1);
-  const file = v['no-record'] ? undefined : (v.record ?? defaultRecordingPath());
-  // Open the recorder first: no acquired chunk may arrive before it listens.
-  const rec = file
-    ? await SessionRecorder.open(file, {
-        headerFields: { neurox_hop: String(hop), neurox_window: String(window), neurox_abstain_below: String(abstainBelow), neurox_dsp: JSON.stringify(dsp) },
-      })
-    : undefined;
-  let s: RunningSession;
+  return {
+    dsp,
+    decoderName,
+    device: v.device as 'cpu' | 'gpu' | undefined,
+    seed: num('seed', v.seed, 1, Number.isInteger),
+    hop,
+    window: num('window', v.window, 1.0, (x) => x > 0 && x <= 30),
+    abstainBelow: num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1),
+    maxFrameAge: v['max-frame-age'] === undefined ? undefined : num('max-frame-age', v['max-frame-age'], 0, (x) => x > 0 && x <= 60),
+    port: num('port', v.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536),
+    host,
+    tokens,
+    rate: num('max-client-rate', v['max-client-rate'], DEFAULT_CLIENT_LIMITS.messagesPerSecond, (x) => x > 0 && x <= 1e6),
+    file: v['no-record'] ? undefined : (v.record ?? defaultRecordingPath()),
+  };
+}
+
+/** A token for a server bound beyond loopback when none was given: printed once, kept in a file only the user can read. */
+function makeToken(): string {
+  const t = randomBytes(24).toString('base64url');
+  mkdirSync('.neurox', { recursive: true, mode: 0o700 });
+  writeFileSync('.neurox/token', t + '\n', { mode: 0o600 });
+  return t;
+}
+
+export interface StartHooks {
+  /** Runs once the options are valid and the port is bound, before any decoder is loaded (start: spawn the simulator). */
+  afterBind?: (port: number) => void | Promise<void>;
+}
+
+/** Build and start a session from parsed `run` options (recording it unless `no-record`). */
+export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Promise<RunningSession & { recording?: string }> {
+  const p = plan(v);
+  if (!isLoopbackHost(p.host)) {
+    log.warn({ host: p.host }, 'listening beyond loopback: every client must present a token');
+    if (p.tokens.length === 0) {
+      p.tokens.push(makeToken());
+      process.stdout.write(`neurox: listening on ${p.host}; client token (also in .neurox/token): ${p.tokens[0]}\n`);
+    }
+  }
+  const server = new IntentServer({
+    port: p.port,
+    host: p.host,
+    hello: () => ({ server: 'neurox', model: { name: 'none', labels: [], backend: 'js' }, streams: [] }),
+    allowedOrigins: v['allow-origin'],
+    tokens: p.tokens,
+    limits: { messagesPerSecond: p.rate, burst: Math.max(DEFAULT_CLIENT_LIMITS.burst, 2 * p.rate) },
+  });
+  // The port first: a taken port fails before anything is spawned, loaded or written.
+  await server.listen();
+  let rec: SessionRecorder | undefined;
   try {
-    s = await runSession({
+    await hooks.afterBind?.(server.port);
+    let decoder: BaselineDecoder | undefined;
+    if (v.profile) decoder = BaselineDecoder.load(v.profile);
+    const model =
+      p.decoderName === 'diver-s'
+        ? await ModelDecoder.load(v.model ?? defaultModelPath() ?? 'models/diver-s.int8.onnx', v.paradigm ?? 'mi', { device: p.device })
+        : undefined;
+    if (!model && !decoder && v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], p.seed, p.dsp);
+    const { hop, window, abstainBelow, file } = p;
+    // Open the recorder before the session: no acquired chunk may arrive before it listens.
+    rec = file
+      ? await SessionRecorder.open(file, {
+          headerFields: { neurox_hop: String(hop), neurox_window: String(window), neurox_abstain_below: String(abstainBelow), neurox_dsp: JSON.stringify(p.dsp) },
+        })
+      : undefined;
+    const s = await runSession({
       signal: v['source-id']
         ? { prop: 'source_id', value: v['source-id'] }
         : v.name
@@ -113,39 +204,49 @@ export async function startFromOptions(v: RunValues): Promise<RunningSession & {
         : v['source-id'] && !v['markers-type']
           ? { prop: 'source_id', value: `${v['source-id']}-markers` }
           : { prop: 'type', value: v['markers-type'] ?? 'Markers' },
-      port: num('port', v.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536),
-      host: v.host,
+      server,
       hop,
       window,
-      dsp,
+      dsp: p.dsp,
       model,
       decoder,
       saveProfile: v['save-profile'],
       abstainBelow,
+      maxFrameAge: p.maxFrameAge,
     });
-  } catch (e) {
-    await rec?.close();
-    throw e;
-  }
-  if (!rec) return s;
-  s.onRawChunk((c) => rec.write(c));
-  s.onIntent((i) => rec.intent(i));
-  rec.event({ type: 'session-start', hop, window, abstainBelow, decoder: model ? `model:${model.name}` : decoder ? (v.profile ? `profile:${v.profile}` : `calibrate-sim:${v['calibrate-sim']}`) : 'live-calibration' });
-  if (decoder) rec.saveDecoder(decoder);
-  log.info({ file }, 'recording the session');
-  const stop = s.stop.bind(s);
-  let stopped: Promise<void> | undefined;
-  return Object.assign(s, {
-    recording: file,
-    stop: () =>
+    if (!rec) {
+      const off = onFatal('session', () => s.stop());
+      const stop0 = s.stop.bind(s);
+      return Object.assign(s, { stop: async () => (off(), await stop0()) });
+    }
+    const r = rec;
+    s.onRawChunk((c) => r.write(c));
+    s.onIntent((i) => r.intent(i));
+    // A recording that fails is a lasting warning for every app until it resumes.
+    r.on('failed', (f) => s.setWarning('recording', `recording failed: ${f.error}`, { recording: { file: f.file, state: 'failed', error: f.error } }));
+    r.on('resumed', (f) => s.setWarning('recording', undefined, { recording: { file: f.file, state: 'recording' } }));
+    s.setWarning('recording', undefined, { recording: { file: r.path, state: 'recording' } });
+    r.event({ type: 'session-start', hop, window, abstainBelow, decoder: model ? `model:${model.name}` : decoder ? (v.profile ? `profile:${v.profile}` : `calibrate-sim:${v['calibrate-sim']}`) : 'live-calibration' });
+    if (decoder) r.saveDecoder(decoder);
+    log.info({ file }, 'recording the session');
+    const stop = s.stop.bind(s);
+    let stopped: Promise<void> | undefined;
+    const stopAll = () =>
       (stopped ??= (async () => {
         await stop();
         // A decoder calibrated live during the session is saved with the recording too.
-        if (!decoder && s.pipeline.decoder.calibrated) rec.saveDecoder(s.pipeline.decoder);
-        rec.event({ type: 'session-stop' });
-        await rec.close();
-      })()),
-  });
+        if (!decoder && s.pipeline.decoder.calibrated) r.saveDecoder(s.pipeline.decoder);
+        r.event({ type: 'session-stop' });
+        await r.close();
+      })());
+    // An uncaught error anywhere still stops the inlets and closes the file with its footers.
+    const off = onFatal('session', stopAll);
+    return Object.assign(s, { recording: file, stop: async () => (off(), await stopAll()) });
+  } catch (e) {
+    await server.close();
+    await rec?.close();
+    throw e;
+  }
 }
 
 /** Resolve when Ctrl-C / SIGTERM arrives or `seconds` pass. */
@@ -172,6 +273,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0, (x) => x > 0);
   const s = await startFromOptions(values);
+  injectFaultFromEnv();
   process.stdout.write(`neurox: intents on ws://${values.host ?? '127.0.0.1'}:${s.port} (msgpack; subprotocol neurox.v1.json for JSON)\n`);
   if (s.recording) process.stdout.write(`neurox: recording to ${s.recording}\n`);
   const why = await untilStopped(duration);

@@ -3,12 +3,13 @@
  * in its own process (real LSL outlets), calibrates the baseline decoder from the
  * simulator's labelled calibration block, runs the runtime, and prints intents.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Intent } from '../types.ts';
 import { logger } from '../log.ts';
 import { num, parse } from './args.ts';
 import { startFromOptions, untilStopped } from './run.ts';
+import { injectFaultFromEnv } from './fatal.ts';
 
 const log = logger('cli.start');
 
@@ -41,21 +42,32 @@ export async function startCli(argv: string[]): Promise<number> {
   // Our own simulator's streams only, even when other streams share the network.
   const sourceId = `neurox-start-${process.pid}`;
   const bin = fileURLToPath(new URL('../../bin/neurox.mjs', import.meta.url));
-  const sim = spawn(process.execPath, [bin, 'simulate', '--device', device, '--paradigm', 'mi', '--seed', String(seed), '--source-id', sourceId], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    // Own process group: Ctrl-C reaches us, and we stop the simulator ourselves, in order.
-    detached: true,
-  });
-  const simExit = new Promise<number>((r) => sim.on('exit', (c) => r(c ?? 0)));
-  log.info({ pid: sim.pid, device, seed }, 'simulator started');
-  try {
-    const session = await startFromOptions({
-      'calibrate-sim': device,
-      seed: String(seed),
-      port: values.port,
-      'source-id': sourceId,
-      decoder: values.decoder,
+  let sim: ChildProcess | undefined;
+  let simExit: Promise<number> = new Promise(() => undefined);
+  const spawnSim = () => {
+    sim = spawn(process.execPath, [bin, 'simulate', '--device', device, '--paradigm', 'mi', '--seed', String(seed), '--source-id', sourceId, '--exit-with-parent'], {
+      // stdin is a pipe the simulator watches: when this process dies, however it dies, the pipe closes and the simulator stops.
+      stdio: ['pipe', 'ignore', 'inherit'],
+      // Own process group: Ctrl-C reaches us, and we stop the simulator ourselves, in order.
+      detached: true,
     });
+    const child = sim;
+    simExit = new Promise<number>((r) => child.on('exit', (c) => r(c ?? 0)));
+    log.info({ pid: child.pid, device, seed }, 'simulator started');
+  };
+  try {
+    // Options are checked and the port is bound before the simulator is spawned.
+    const session = await startFromOptions(
+      {
+        'calibrate-sim': device,
+        seed: String(seed),
+        port: values.port,
+        'source-id': sourceId,
+        decoder: values.decoder,
+      },
+      { afterBind: spawnSim },
+    );
+    injectFaultFromEnv();
     process.stdout.write(`neurox: simulator "${device}" (seed ${seed}) → runtime → intents on ws://127.0.0.1:${session.port}\n`);
     process.stdout.write('neurox: connect with the TypeScript client (adapters/ws/client.ts) or any WebSocket client; Ctrl-C stops.\n');
     let last = 0;
@@ -73,7 +85,8 @@ export async function startCli(argv: string[]): Promise<number> {
     process.stdout.write(`neurox: stopped (${why}); ${n} intents emitted\n`);
     return why.startsWith('simulator') ? 1 : 0;
   } finally {
-    if (sim.exitCode === null) sim.kill('SIGTERM');
-    await Promise.race([simExit, new Promise((r) => setTimeout(r, 3000))]);
+    const child = sim as ChildProcess | undefined;
+    if (child && child.exitCode === null) child.kill('SIGTERM');
+    if (child) await Promise.race([simExit, new Promise((r) => setTimeout(r, 3000))]);
   }
 }

@@ -28,6 +28,14 @@ export interface PipelineOptions {
   decoderOptions?: BaselineOptions;
   calibration?: CalibrationOptions;
   abstainBelow?: number;
+  /**
+   * Oldest a frame may be when it reaches the decoder (s, from the arrival of its
+   * last sample; default 4 hops). Older frames, and frames whose samples end in a
+   * gap, are not decoded into intents: after an outage or a stall they would be
+   * sent as if fresh. Replay measures age on its virtual clock, so it drops the
+   * same frames.
+   */
+  maxFrameAge?: number;
   /** Decode frames with the baseline decoder here (default true); false when a model decodes them elsewhere. */
   decodeFrames?: boolean;
   /** Called when live calibration completes. */
@@ -50,6 +58,9 @@ export class Pipeline {
   readonly repair = new NonFiniteRepair();
   private seq = 0;
   private decodeErrors = 0;
+  private readonly maxFrameAge: number;
+  /** Frames not decoded because they were stale (too old, or cut before a gap). */
+  staleFrames = 0;
 
   constructor(private readonly opts: PipelineOptions = {}) {
     this.decoder = opts.decoder ?? new BaselineDecoder(opts.decoderOptions);
@@ -57,6 +68,21 @@ export class Pipeline {
     this.dsp = new DspChain(opts.dsp);
     this.framer = new Framer({ hop: opts.hop, window: opts.window, maxLateness: opts.maxLateness });
     this.collector = new CalibrationCollector(opts.calibration);
+    this.maxFrameAge = opts.maxFrameAge ?? 4 * (opts.hop ?? 0.08);
+  }
+
+  /**
+   * Whether a frame is too stale to become an intent: older than maxFrameAge at
+   * `now`, or a gap on one of its streams covers its end (the frame was cut before
+   * the gap and its newest samples never came).
+   */
+  isStale(f: Frame, now: number): boolean {
+    if (now - f.arrivedAt > this.maxFrameAge) return true;
+    for (const s of f.streams.values()) {
+      if (!s.present) continue;
+      for (const g of s.gaps) if (g.tStart < f.tEnd && g.tEnd >= f.tEnd && g.missingSamples > 0) return true;
+    }
+    return false;
   }
 
   /** Feed one acquired chunk (raw LSL timestamps); `now` is the local clock (s). */
@@ -77,6 +103,10 @@ export class Pipeline {
     const out: Intent[] = [];
     if (this.opts.decodeFrames === false) return out;
     for (const f of frames) {
+      if (this.isStale(f, now)) {
+        if (this.staleFrames++ % 100 === 0) log.warn({ age: +(now - f.arrivedAt).toFixed(3), tEnd: f.tEnd, stale: this.staleFrames }, 'stale frame not decoded');
+        continue;
+      }
       if (!this.decoder.calibrated) {
         this.calibrateWith(f);
         continue;

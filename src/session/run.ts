@@ -5,7 +5,8 @@
 import { merge, type Subscription } from 'rxjs';
 import { closeAllInlets, lslSource } from '../../adapters/lsl/source.ts';
 import type { StreamQuery } from '../../adapters/lsl/resolve.ts';
-import { IntentServer } from '../../adapters/ws/server.ts';
+import { IntentServer, type ClientLimits } from '../../adapters/ws/server.ts';
+import type { StatusMessage } from '../../adapters/ws/protocol.ts';
 import type { BaselineDecoder, BaselineOptions } from '../decode/baseline.ts';
 import type { DspOptions } from '../dsp/chain.ts';
 import type { CalibrationOptions } from '../decode/calibration.ts';
@@ -40,6 +41,16 @@ export interface RunOptions {
   abstainBelow?: number;
   /** Seconds to wait for the signal stream before failing (default: forever). */
   resolveTimeout?: number;
+  /** A server already listening (so the port is checked before anything else starts); else one is made. */
+  server?: IntentServer;
+  /** Origins allowed besides this machine's pages, tokens and per-client limits for a server made here. */
+  allowedOrigins?: string[];
+  tokens?: string[];
+  clientLimits?: Partial<ClientLimits>;
+  /** Oldest a frame may be when decoded (s); see PipelineOptions.maxFrameAge. */
+  maxFrameAge?: number;
+  /** Seconds between health summaries (log line; status again while a warning lasts). Default 10. */
+  healthEvery?: number;
 }
 
 export interface RunningSession {
@@ -51,6 +62,11 @@ export interface RunningSession {
   /** Called for every acquired chunk before the clock stage (what a recorder stores). */
   onRawChunk(fn: (c: Chunk) => void): void;
   streams: Map<string, StreamMeta>;
+  /**
+   * Set (or clear, with undefined) a lasting problem that apps must know about:
+   * sent at once in a status, and again with every health summary while it lasts.
+   */
+  setWarning(key: string, text: string | undefined, extra?: Partial<StatusMessage>): void;
   stop(): Promise<void>;
 }
 
@@ -59,6 +75,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   const intentFns: ((i: Intent) => void)[] = [];
   const rawFns: ((c: Chunk) => void)[] = [];
   let server: IntentServer | undefined;
+  let sendStatusRef: ((s: Omit<StatusMessage, 'type'>) => void) | undefined;
   const pipeline = new Pipeline({
     hop: opts.hop,
     window: opts.window,
@@ -68,26 +85,43 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     calibration: opts.calibration,
     abstainBelow: opts.abstainBelow,
     decodeFrames: !opts.model,
+    maxFrameAge: opts.maxFrameAge,
     onCalibrated: (d) => {
       if (opts.saveProfile) d.save(opts.saveProfile);
-      server?.sendStatus({ state: 'running' });
+      sendStatusRef?.({ state: 'running' });
     },
   });
   const decoder = pipeline.decoder;
-  server = new IntentServer({
-    port: opts.port,
-    host: opts.host,
-    hello: () => ({
+  const hello = () => ({
       server: 'neurox 0.1.0',
       model: opts.model
         ? { name: opts.model.name, labels: opts.model.labels, backend: `onnxruntime-${opts.model.backend}` }
         : { name: decoder.name, labels: decoder.labels, backend: 'js' },
       streams: [...streams.entries()].map(([id, m]) => ({ id, name: m.name, type: m.type, channels: m.channelCount, srate: m.srate })),
-    }),
   });
+  if (opts.server) {
+    server = opts.server;
+    server.setHello(hello);
+  } else {
+    server = new IntentServer({ port: opts.port, host: opts.host, hello, allowedOrigins: opts.allowedOrigins, tokens: opts.tokens, limits: opts.clientLimits });
+    await server.listen();
+  }
   const srv = server;
-  const port = await srv.listen();
-  srv.sendStatus({ state: 'waiting-for-streams' });
+  const port = srv.port;
+  // The last state sent, so warnings can be attached to it and re-sent.
+  let state: Omit<StatusMessage, 'type' | 'warnings' | 'staleFrames'> = { state: 'waiting-for-streams' };
+  const warnings = new Map<string, string>();
+  let statusExtra: Partial<StatusMessage> = {};
+  const sendStatus = (s: Omit<StatusMessage, 'type'>) => {
+    state = s;
+    srv.sendStatus({
+      ...statusExtra, ...s,
+      ...(warnings.size ? { warnings: [...warnings.values()] } : {}),
+      ...(pipeline.staleFrames ? { staleFrames: pipeline.staleFrames } : {}),
+    });
+  };
+  sendStatusRef = sendStatus;
+  sendStatus({ state: 'waiting-for-streams' });
 
   let lastReport = 0;
   let emitted = 0;
@@ -98,10 +132,13 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     const m = opts.model;
     if (!m) return;
     for (const f of frames) {
+      // Stale frames still step the model (its context stays contiguous) but make no intent.
+      const stale = pipeline.isStale(f, localClock());
+      if (stale) pipeline.staleFrames++;
       const pending = m.decode(f);
       modelChain = modelChain.then(async () => {
         const d = await pending;
-        if (!d) return;
+        if (!d || stale) return;
         const tEmit = localClock();
         publish({
           seq: modelSeq++, label: d.label, probs: d.probs, confidence: d.confidence, tFrame: f.tEnd, tEmit,
@@ -126,18 +163,27 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
 
   // Apps are told when the signal stream is lost and when it is back: never a silent stall.
   const onStatus = (e: { stream: string; state: 'lost' | 'resumed' | 'opened' }) => {
-    if (e.state === 'lost') srv.sendStatus({ state: 'stream-lost', detail: `no samples from ${e.stream}` });
-    if (e.state === 'resumed') srv.sendStatus(decoder.calibrated ? { state: 'running' } : { state: 'calibrating' });
+    if (e.state === 'lost') sendStatus({ state: 'stream-lost', detail: `no samples from ${e.stream}` });
+    if (e.state === 'resumed') sendStatus(opts.model || decoder.calibrated ? { state: 'running' } : { state: 'calibrating' });
   };
   const signal$ = lslSource(opts.signal ?? { prop: 'type', value: 'EEG' }, { resolveTimeout: opts.resolveTimeout, onStatus });
   const markers$ = opts.markers === null ? [] : [lslSource(opts.markers ?? { prop: 'type', value: 'Markers' })];
   const tick = setInterval(() => emit(pipeline.tick()), 20);
+  // Health summary: one log line per interval, and the status again while a problem lasts.
+  let lastStale = 0;
+  const health = setInterval(() => {
+    const stale = pipeline.staleFrames;
+    log.info({ state: state.state, intents: emitted, staleFrames: stale, newStale: stale - lastStale, ...srv.stats(), warnings: [...warnings.values()] }, 'health');
+    if (warnings.size > 0 || stale !== lastStale) sendStatus(state);
+    lastStale = stale;
+  }, (opts.healthEvery ?? 10) * 1000);
+  health.unref();
   const sub: Subscription = merge(signal$, ...markers$).subscribe({
     next: (c) => {
       for (const fn of rawFns) fn(c);
       if (c.kind === 'stream') {
         streams.set(c.stream, c.meta);
-        srv.sendStatus(decoder.calibrated ? { state: 'running' } : { state: 'calibrating', detail: 'waiting for calib:end on the marker stream' });
+        sendStatus(opts.model || decoder.calibrated ? { state: 'running' } : { state: 'calibrating', detail: 'waiting for calib:end on the marker stream' });
       }
       emit(pipeline.push(c));
     },
@@ -150,10 +196,18 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     streams,
     onIntent: (fn) => intentFns.push(fn),
     onRawChunk: (fn) => rawFns.push(fn),
+    setWarning(key, text, extra) {
+      const had = warnings.get(key);
+      if (text === undefined) warnings.delete(key);
+      else warnings.set(key, text);
+      if (extra) statusExtra = { ...statusExtra, ...extra };
+      if (had !== text || extra) sendStatus(state);
+    },
     async stop() {
       clearInterval(tick);
+      clearInterval(health);
       sub.unsubscribe();
-      srv.sendStatus({ state: 'stopped' });
+      sendStatus({ state: 'stopped' });
       await srv.close();
       await closeAllInlets();
       await modelChain;
