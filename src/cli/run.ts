@@ -28,6 +28,7 @@ const HELP = `neurox run [options]
   --allow-origin ORIGIN  also accept browser pages from ORIGIN (repeatable; * for any)
   --max-client-rate N    messages per second a client may send (default ${DEFAULT_CLIENT_LIMITS.messagesPerSecond})
   --max-frame-age S      frames older than S seconds when decoded make no intent (default 4 hops)
+  --health-every S       seconds between health summaries (log; status again while a warning lasts; default 10)
   --hop S                frame hop in seconds (default 0.08)
   --window S             analysis window in seconds (default 1.0)
   --profile FILE         load a saved decoder profile
@@ -64,6 +65,7 @@ export const RUN_OPTIONS = {
   'allow-origin': { type: 'string', multiple: true },
   'max-client-rate': { type: 'string' },
   'max-frame-age': { type: 'string' },
+  'health-every': { type: 'string' },
   hop: { type: 'string' },
   window: { type: 'string' },
   profile: { type: 'string' },
@@ -97,6 +99,7 @@ interface RunPlan {
   window: number;
   abstainBelow: number;
   maxFrameAge: number | undefined;
+  healthEvery: number;
   port: number;
   host: string;
   tokens: string[];
@@ -135,6 +138,7 @@ function plan(v: RunValues): RunPlan {
     window: num('window', v.window, 1.0, (x) => x > 0 && x <= 30),
     abstainBelow: num('abstain-below', v['abstain-below'], 0, (x) => x >= 0 && x <= 1),
     maxFrameAge: v['max-frame-age'] === undefined ? undefined : num('max-frame-age', v['max-frame-age'], 0, (x) => x > 0 && x <= 60),
+    healthEvery: num('health-every', v['health-every'], 10, (x) => x >= 0.5 && x <= 3600),
     port: num('port', v.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536),
     host,
     tokens,
@@ -213,6 +217,7 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
       saveProfile: v['save-profile'],
       abstainBelow,
       maxFrameAge: p.maxFrameAge,
+      healthEvery: p.healthEvery,
     });
     if (!rec) {
       const off = onFatal('session', () => s.stop());

@@ -156,9 +156,17 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
       log.info({ seq: i.seq, label: i.label, confidence: +i.confidence.toFixed(3), latencyMs: +i.latencyMs.toFixed(2), emitted }, 'intents flowing');
     }
   };
+  // Apps hear about dropped stale frames at once (at most once a second), not only in the health summary.
+  let staleSent = 0;
+  let staleSentAt = -Infinity;
   const emit = (out: PipelineOutput) => {
     stepModel(out.frames);
     for (const i of out.intents) publish(i);
+    if (pipeline.staleFrames !== staleSent && localClock() - staleSentAt >= 1) {
+      staleSent = pipeline.staleFrames;
+      staleSentAt = localClock();
+      sendStatus(state);
+    }
   };
 
   // Apps are told when the signal stream is lost and when it is back: never a silent stall.
