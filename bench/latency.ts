@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { BaselineDecoder } from '../src/decode/baseline.ts';
 import { MI_BANDS } from '../src/decode/features.ts';
 import { runSession } from '../src/session/run.ts';
-import { ModelDecoder } from '../src/decode/model-decoder.ts';
+import { modelDecoder } from '../src/decode/profile.ts';
 import { counterOutlet } from '../test/helpers/counter-process.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' }, decoder: { type: 'string' } } });
@@ -49,8 +49,8 @@ function randomDecoder(C: number, srate: number): BaselineDecoder {
 async function run(C: number, srate: number) {
   const name = `bench-latency-${C}x${srate}-${process.pid}`;
   const decoder = randomDecoder(C, srate);
-  const model = DECODER === 'diver-s' ? await ModelDecoder.load('models/diver-s.int8.onnx', 'mi') : undefined;
-  const session = await runSession({ signal: { prop: 'name', value: name }, markers: null, port: 0, decoder, model });
+  const model = DECODER === 'diver-s' ? await modelDecoder('models/diver-s.int8.onnx', 'mi') : undefined;
+  const session = await runSession({ signal: { prop: 'name', value: name }, markers: null, port: 0, decoder: model ?? decoder });
   const client = spawn(process.execPath, ['--import', 'tsx', clientScript, `ws://127.0.0.1:${session.port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
   const clientExited = new Promise((r) => client.on('exit', r));
   let lines = '';

@@ -4,11 +4,17 @@ import { EvalInputError, isInputError, parseLabelMap } from '../eval/data.ts';
 import { evaluate, type EvalParadigm } from '../eval/evaluate.ts';
 import { jsonReport, svgReport, textReport } from '../eval/report.ts';
 import { num, parse, UsageError } from './args.ts';
+import { decoderChoice, loadDecoder } from './decoder-options.ts';
 
 const HELP = `neurox evaluate --train FILES [--test FILES] --paradigm mi|p300|ssvep [options]
   --train F[,F...]    labelled recordings to train on (repeatable; XDF or EDF/BDF)
   --test F[,F...]     recordings to score on; without it: K-fold cross-validation by trial
   --paradigm P        mi (band power + LDA), p300 (ERP epochs + LDA), ssvep (tone power + LDA)
+  --decoder NAME      baseline (default: the paradigm's features + LDA) or diver-s (every frame
+                      through the ONNX model, as live; an LDA head is fitted on its class
+                      log-probabilities per split; mi and ssvep)
+  --model FILE        ONNX step model for --decoder diver-s (default models/diver-s.int8.onnx)
+  --device cpu|gpu    ONNX Runtime device for the model
   --cv K              folds for cross-validation (default 5)
   --classes a,b       classes to use (default: every labelled class except rest)
   --label-map M=l,..  marker / annotation text → class (EEGMMIDB files S###R##.edf are mapped
@@ -27,6 +33,9 @@ export async function evaluateCli(argv: string[]): Promise<number> {
     train: { type: 'string', multiple: true },
     test: { type: 'string', multiple: true },
     paradigm: { type: 'string' },
+    decoder: { type: 'string' },
+    model: { type: 'string' },
+    device: { type: 'string' },
     cv: { type: 'string' },
     classes: { type: 'string' },
     'label-map': { type: 'string' },
@@ -49,8 +58,11 @@ export async function evaluateCli(argv: string[]): Promise<number> {
   const files = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
   const train = files(values.train);
   if (!train.length) throw new UsageError('neurox evaluate: --train is required (see: neurox evaluate --help)');
+  decoderChoice('evaluate', values);
+  const frameDecoder = values.decoder === 'diver-s' ? await loadDecoder('evaluate', { ...values, paradigm }) : undefined;
   try {
     const r = await evaluate({
+      frameDecoder,
       paradigm,
       train,
       test: files(values.test),
@@ -77,5 +89,7 @@ export async function evaluateCli(argv: string[]): Promise<number> {
       return 1;
     }
     throw e;
+  } finally {
+    await frameDecoder?.close();
   }
 }

@@ -6,7 +6,8 @@
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { StreamOutlet } from '../../adapters/lsl/outlet.ts';
 import { IntentServer } from '../../adapters/ws/server.ts';
-import { BaselineDecoder } from '../decode/baseline.ts';
+import { SERVER_NAME } from '../version.ts';
+import { DECODER_OPTIONS, decoderChoice, loadDecoder } from './decoder-options.ts';
 import { logger } from '../log.ts';
 import { profilePathFor } from '../session/record.ts';
 import { compareIntents, replayRecording, ReplayError } from '../session/replay.ts';
@@ -23,9 +24,12 @@ const HELP = `neurox replay <file.xdf|file.edf|file.bdf> [options]
   --speed X           real-time speed factor (with --realtime; default 1)
   --publish           re-publish the file's streams as LSL outlets with the original timing
                       (implies --realtime), so \`neurox run\` can consume them
-  --profile FILE      decoder profile (default: <file>.decoder.json when it exists,
-                      otherwise calibrate from the recording's cue markers, as live)
-  --paradigm P        cue prefix for calibration from markers (default mi)
+  --decoder NAME      baseline | diver-s (default: the profile next to the recording when it
+                      exists, otherwise a baseline calibrated from its cue markers, as live)
+  --model FILE        ONNX step model for --decoder diver-s (default models/diver-s.int8.onnx)
+  --device cpu|gpu    ONNX Runtime device for the model
+  --profile FILE      decoder profile, baseline or model (default: <file>.decoder.json when it exists)
+  --paradigm P        model task adapter for diver-s, cue prefix for baseline calibration (default mi)
   --hop S / --window S  frame hop / window (default: the recording's, else 0.08 / 1.0)
   --port N            serve the intents on a WebSocket (as neurox run does)
   --json-out FILE     write the intents as JSON lines
@@ -55,8 +59,7 @@ async function replay(argv: string[]): Promise<number> {
       realtime: { type: 'boolean' },
       speed: { type: 'string' },
       publish: { type: 'boolean' },
-      profile: { type: 'string' },
-      paradigm: { type: 'string' },
+      ...DECODER_OPTIONS,
       hop: { type: 'string' },
       window: { type: 'string' },
       port: { type: 'string' },
@@ -75,8 +78,10 @@ async function replay(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('neurox replay: give exactly one recording file (see: neurox replay --help)');
   const file = positionals[0]!;
   const auto = profilePathFor(file);
-  const profile = values.profile ?? (existsSync(auto) ? auto : undefined);
-  const decoder = profile ? BaselineDecoder.load(profile) : undefined;
+  decoderChoice('replay', values);
+  // An explicit --decoder wins over the profile next to the recording.
+  const profile = values.profile ?? (values.decoder === undefined && existsSync(auto) ? auto : undefined);
+  const decoder = await loadDecoder('replay', { ...values, profile, paradigm: values.decoder === 'diver-s' || profile ? values.paradigm : undefined });
   const realtime = !!(values.realtime || values.publish);
   const speed = num('speed', values.speed, 1, (x) => x > 0 && x <= 1000);
   const hop = values.hop === undefined ? undefined : num('hop', values.hop, 0.08, (x) => x > 0 && x <= 2);
@@ -87,7 +92,7 @@ async function replay(argv: string[]): Promise<number> {
     const port = num('port', values.port, 8765, (x) => Number.isInteger(x) && x >= 0 && x < 65536);
     server = new IntentServer({
       port,
-      hello: () => ({ server: 'neurox 0.1.0 (replay)', model: { name: decoder?.name ?? 'baseline-bandpower-lda', labels: decoder?.labels ?? [], backend: 'js' }, streams: [] }),
+      hello: () => ({ server: `${SERVER_NAME} (replay)`, model: { name: decoder?.name ?? 'baseline-bandpower-lda', labels: decoder?.labels ?? [], backend: decoder?.backend ?? 'js' }, streams: [] }),
     });
     const bound = await server.listen();
     process.stdout.write(`neurox: replaying ${file}; intents on ws://127.0.0.1:${bound}\n`);
@@ -125,7 +130,7 @@ async function replay(argv: string[]): Promise<number> {
     for (const w of r.warnings) process.stderr.write(`neurox replay: warning: ${w}\n`);
     process.stdout.write(
       `neurox: replayed ${file}: ${r.streams.length} streams, ${r.samples} samples, ${r.gaps} gaps, ${r.intents.length} intents ` +
-        `(${r.span.toFixed(1)} s of recording in ${r.wallSeconds.toFixed(2)} s; decoder ${profile ? `from ${profile}` : 'calibrated from the recording'})\n`,
+        `(${r.span.toFixed(1)} s of recording in ${r.wallSeconds.toFixed(2)} s; decoder ${decoder ? `${decoder.name}${profile ? ` from ${profile}` : ''}` : 'calibrated from the recording'})\n`,
     );
     if (!decoder && !r.intents.length) process.stdout.write('neurox: no intents: the decoder never calibrated (no profile, no calib:end cue block in the recording)\n');
     if (values.compare) {
@@ -142,6 +147,7 @@ async function replay(argv: string[]): Promise<number> {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
     publisher?.close();
+    await decoder?.close();
     if (out) await new Promise<void>((r) => out!.end(r));
     if (server) await server.close();
   }

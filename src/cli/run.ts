@@ -1,13 +1,12 @@
 /** `neurox run`: the runtime against whatever LSL streams are on the network. */
-import { BaselineDecoder } from '../decode/baseline.ts';
 import { logger } from '../log.ts';
 import { defaultRecordingPath, SessionRecorder } from '../session/record.ts';
 import { runSession, type RunningSession } from '../session/run.ts';
 import { num, parse, UsageError } from './args.ts';
 import { calibrateFromSimulator } from './sim-calibration.ts';
 import { parseDspOptions, type DspOptions } from '../dsp/chain.ts';
-import { ModelDecoder } from '../decode/model-decoder.ts';
-import { defaultModelPath } from '../model/paths.ts';
+import { BaselineFrameDecoder, type FrameDecoder } from '../decode/frame-decoder.ts';
+import { DECODER_HELP, DECODER_OPTIONS, decoderChoice, loadDecoder } from './decoder-options.ts';
 import { IntentServer, DEFAULT_CLIENT_LIMITS } from '../../adapters/ws/server.ts';
 import { isLoopbackHost } from '../../adapters/ws/origin.ts';
 import { injectFaultFromEnv, onFatal } from './fatal.ts';
@@ -16,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const log = logger('cli.run');
 
-const HELP = `neurox run [options]
+const HELP = () => `neurox run [options]
   --type TYPE            signal stream type to decode (default EEG)
   --name NAME            signal stream name (instead of --type)
   --source-id ID         signal stream source_id (markers then default to source_id ID-markers)
@@ -31,15 +30,10 @@ const HELP = `neurox run [options]
   --health-every S       seconds between health summaries (log; status again while a warning lasts; default 10)
   --hop S                frame hop in seconds (default 0.08)
   --window S             analysis window in seconds (default 1.0)
-  --profile FILE         load a saved decoder profile
-  --save-profile FILE    save the decoder profile after live calibration
+  --save-profile FILE    save the decoder profile once it is ready (after live calibration, or at start)
   --calibrate-sim DEVICE calibrate from the simulator's labelled block for DEVICE (with --seed)
   --seed N               simulator seed for --calibrate-sim (default 1)
-  --decoder NAME         baseline (default: band power + shrinkage LDA) or diver-s (the ONNX model)
-  --model FILE           ONNX step model for --decoder diver-s (default models/diver-s.int8.onnx)
-  --paradigm P           model task adapter: mi (default), ssvep, p300, speech
-  --device cpu|gpu       ONNX Runtime device for the model (gpu falls back to cpu with a log line)
-  --notch 50|60          notch the line frequency and its harmonics
+${DECODER_HELP}  --notch 50|60          notch the line frequency and its harmonics
   --bandpass LO,HI       causal Butterworth band-pass (order 4)
   --montage car|bipolar  re-reference (bipolar: adjacent contacts along SEEG shafts)
   --resample HZ          polyphase resampling to HZ
@@ -68,15 +62,11 @@ export const RUN_OPTIONS = {
   'health-every': { type: 'string' },
   hop: { type: 'string' },
   window: { type: 'string' },
-  profile: { type: 'string' },
+  ...DECODER_OPTIONS,
   'save-profile': { type: 'string' },
   'calibrate-sim': { type: 'string' },
   seed: { type: 'string' },
   'abstain-below': { type: 'string' },
-  decoder: { type: 'string' },
-  model: { type: 'string' },
-  paradigm: { type: 'string' },
-  device: { type: 'string' },
   notch: { type: 'string' },
   bandpass: { type: 'string' },
   montage: { type: 'string' },
@@ -92,8 +82,6 @@ type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 /** Everything `run` needs, validated before anything is opened, spawned or calibrated. */
 interface RunPlan {
   dsp: DspOptions;
-  decoderName: 'baseline' | 'diver-s';
-  device: 'cpu' | 'gpu' | undefined;
   seed: number;
   hop: number;
   window: number;
@@ -114,9 +102,7 @@ function plan(v: RunValues): RunPlan {
   } catch (e) {
     throw new UsageError(`neurox run: ${(e as Error).message}`);
   }
-  const decoderName = v.decoder ?? 'baseline';
-  if (decoderName !== 'baseline' && decoderName !== 'diver-s') throw new UsageError(`neurox run: --decoder: expected baseline or diver-s, got "${decoderName}"`);
-  if (v.device !== undefined && v.device !== 'cpu' && v.device !== 'gpu') throw new UsageError(`neurox run: --device: expected cpu or gpu, got "${v.device}"`);
+  decoderChoice('run', v);
   const host = v.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('neurox run: --host: empty address');
   const tokens = [...(v.token ?? [])];
@@ -131,8 +117,6 @@ function plan(v: RunValues): RunPlan {
   const hop = num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2);
   return {
     dsp,
-    decoderName,
-    device: v.device as 'cpu' | 'gpu' | undefined,
     seed: num('seed', v.seed, 1, Number.isInteger),
     hop,
     window: num('window', v.window, 1.0, (x) => x > 0 && x <= 30),
@@ -183,13 +167,8 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
   let rec: SessionRecorder | undefined;
   try {
     await hooks.afterBind?.(server.port);
-    let decoder: BaselineDecoder | undefined;
-    if (v.profile) decoder = BaselineDecoder.load(v.profile);
-    const model =
-      p.decoderName === 'diver-s'
-        ? await ModelDecoder.load(v.model ?? defaultModelPath() ?? 'models/diver-s.int8.onnx', v.paradigm ?? 'mi', { device: p.device })
-        : undefined;
-    if (!model && !decoder && v['calibrate-sim']) decoder = calibrateFromSimulator(v['calibrate-sim'], p.seed, p.dsp);
+    let decoder: FrameDecoder | undefined = await loadDecoder('run', v);
+    if (!decoder && v['calibrate-sim']) decoder = new BaselineFrameDecoder(calibrateFromSimulator(v['calibrate-sim'], p.seed, p.dsp));
     const { hop, window, abstainBelow, file } = p;
     // Open the recorder before the session: no acquired chunk may arrive before it listens.
     rec = file
@@ -212,7 +191,6 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
       hop,
       window,
       dsp: p.dsp,
-      model,
       decoder,
       saveProfile: v['save-profile'],
       abstainBelow,
@@ -231,8 +209,10 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
     r.on('failed', (f) => s.setWarning('recording', `recording failed: ${f.error}`, { recording: { file: f.file, state: 'failed', error: f.error } }));
     r.on('resumed', (f) => s.setWarning('recording', undefined, { recording: { file: f.file, state: 'recording' } }));
     s.setWarning('recording', undefined, { recording: { file: r.path, state: 'recording' } });
-    r.event({ type: 'session-start', hop, window, abstainBelow, decoder: model ? `model:${model.name}` : decoder ? (v.profile ? `profile:${v.profile}` : `calibrate-sim:${v['calibrate-sim']}`) : 'live-calibration' });
-    if (decoder) r.saveDecoder(decoder);
+    s.onFeedback((f) => r.event({ type: 'feedback', ...f }, f.receivedAt));
+    const dec = s.pipeline.decoder;
+    r.event({ type: 'session-start', hop, window, abstainBelow, decoder: dec.name, source: v.profile ? `profile:${v.profile}` : v['calibrate-sim'] ? `calibrate-sim:${v['calibrate-sim']}` : dec.ready ? 'model' : 'live-calibration' });
+    if (dec.ready) r.saveDecoder(dec);
     log.info({ file }, 'recording the session');
     const stop = s.stop.bind(s);
     let stopped: Promise<void> | undefined;
@@ -240,7 +220,7 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
       (stopped ??= (async () => {
         await stop();
         // A decoder calibrated live during the session is saved with the recording too.
-        if (!decoder && s.pipeline.decoder.calibrated) r.saveDecoder(s.pipeline.decoder);
+        if (!decoder && dec.ready) r.saveDecoder(dec);
         r.event({ type: 'session-stop' });
         await r.close();
       })());
@@ -273,7 +253,7 @@ export function untilStopped(seconds: number | undefined): Promise<string> {
 export async function runCli(argv: string[]): Promise<number> {
   const { values } = parse('run', argv, RUN_OPTIONS);
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP());
     return 0;
   }
   const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0, (x) => x > 0);

@@ -48,6 +48,11 @@ export class BaselineDecoder {
 
   constructor(private readonly opts: BaselineOptions = {}) {}
 
+  /** The fitted profile (what `save` writes), once calibrated. */
+  toProfile(): BaselineProfile | undefined {
+    return this.profile;
+  }
+
   get calibrated(): boolean {
     return this.profile !== undefined;
   }

@@ -17,6 +17,8 @@ import { neuralChannels } from '../decode/features.ts';
 import { fitLda, predictLda } from '../decode/lda.ts';
 import { ssvepFeatures, ssvepPicks } from '../decode/ssvep.ts';
 import { logger } from '../log.ts';
+import type { FrameDecoder } from '../decode/frame-decoder.ts';
+import type { Decoded } from '../emit/intents.ts';
 import { recordingFrames } from '../session/offline.ts';
 import { EvalInputError, loadLabelled, type LabelledRecording } from './data.ts';
 import { computeMetrics, type Metrics, type TrialOutcome } from './metrics.ts';
@@ -43,6 +45,12 @@ export interface EvalOptions {
   /** Seconds per trial for the ITR (default: `to` for mi/ssvep, the median stimulus spacing for p300). */
   trialSeconds?: number;
   lenient?: boolean;
+  /**
+   * A decoder that reads frames itself (DIVER-S): every frame of each recording
+   * goes through it in order, exactly as live, and its class probabilities (log)
+   * are the features a shrinkage-LDA head is fitted on per split (mi, ssvep).
+   */
+  frameDecoder?: FrameDecoder;
 }
 
 export interface EvalResult {
@@ -68,12 +76,12 @@ interface Model {
   predict(x: Float64Array): Record<string, number>;
 }
 
-function train(paradigm: EvalParadigm, units: Unit[], channels: string[], srate: number): Model {
+function train(paradigm: EvalParadigm, units: Unit[], channels: string[], srate: number, ownFeatures = false): Model {
   const X: Float64Array[] = [];
   const y: string[] = [];
   for (const u of units) for (const x of u.X) (X.push(x), y.push(u.label));
   if (new Set(y).size < 2) throw new EvalInputError(`training data holds ${new Set(y).size} class(es); need at least 2 (labels: ${[...new Set(y)].join(', ') || 'none'})`);
-  if (paradigm === 'mi') {
+  if (paradigm === 'mi' && !ownFeatures) {
     const dec = new BaselineDecoder();
     dec.calibrate(X, y, channels, srate);
     return { predict: (x) => dec.decodeFeatures(x).probs };
@@ -101,6 +109,34 @@ function decide(model: Model, u: Unit, classes: string[]): Omit<TrialOutcome, 'f
   const probs = e.map((v) => v / s);
   const best = probs.indexOf(Math.max(...probs));
   return { file: u.file, onset: u.onset, label: u.label, pred: classes[best]!, probs, frames: u.X.length };
+}
+
+/**
+ * Trials of one recording, featurised by a frame decoder: every frame is decoded
+ * (the model's context stays contiguous), the frames inside a trial window keep
+ * the decoder's log-probabilities as their feature row.
+ */
+async function extractUnitsWith(dec: FrameDecoder, lr: LabelledRecording, o: EvalOptions, classes: Set<string>): Promise<Unit[]> {
+  if (o.paradigm === 'p300') throw new EvalInputError('evaluate --decoder diver-s: p300 epochs are not decoded frame by frame yet; use mi or ssvep');
+  const { rec } = lr;
+  const cues = lr.cues.filter((c) => classes.has(c.label)).sort((a, b) => a.t - b.t);
+  const from = o.from ?? 0.5;
+  const to = o.to ?? 4;
+  const units: Unit[] = cues.map((c) => ({ file: lr.file, onset: c.t, label: c.label, X: [] }));
+  const t0 = rec.t0 ?? 0;
+  const pending: [Unit, Promise<Decoded | undefined> | Decoded | undefined][] = [];
+  const labels = dec.labels;
+  for (const f of recordingFrames({ ...rec, events: [] }, { hop: o.hop, window: o.window })) {
+    const r = dec.decode(f);
+    const t = f.tEnd - t0;
+    const u = [...units].reverse().find((x) => t >= x.onset + from && t <= x.onset + to);
+    if (u) pending.push([u, r]);
+  }
+  for (const [u, r] of pending) {
+    const d = await r;
+    if (d) u.X.push(Float64Array.from(labels, (l) => Math.log(Math.max(d.probs[l] ?? 0, 1e-6))));
+  }
+  return units.filter((u) => u.X.length > 0);
 }
 
 /** Trials of one recording with their feature rows. */
@@ -183,8 +219,15 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
     if (r.rec.channels.length !== ref.channels.length) throw new EvalInputError(`${r.file}: ${r.rec.channels.length} channels, ${trainRecs[0]!.file} has ${ref.channels.length}`);
   }
   const t0 = performance.now();
-  const trainUnits = trainRecs.flatMap((r) => extractUnits(r, o, cset));
-  const testUnits = testRecs.flatMap((r) => extractUnits(r, o, cset));
+  const units = async (recs: LabelledRecording[]) => {
+    const dec = o.frameDecoder;
+    if (!dec) return recs.flatMap((r) => extractUnits(r, o, cset));
+    const out: Unit[] = [];
+    for (const r of recs) out.push(...(await extractUnitsWith(dec, r, o, cset)));
+    return out;
+  };
+  const trainUnits = await units(trainRecs);
+  const testUnits = await units(testRecs);
   const trialSeconds =
     o.trialSeconds ?? (o.paradigm === 'p300' ? median(trainUnits.slice(1).map((u, i) => u.onset - trainUnits[i]!.onset).filter((d) => d > 0)) : (o.to ?? 4));
   const trials: TrialOutcome[] = [];
@@ -193,7 +236,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   let folds: number | undefined;
   if (testRecs.length) {
     setting = `train ${o.train.length} file(s) → test ${testRecs.length} file(s)`;
-    const m = train(o.paradigm, trainUnits, chanLabels, ref.srate);
+    const m = train(o.paradigm, trainUnits, chanLabels, ref.srate, !!o.frameDecoder);
     trainRows = trainUnits.reduce((n, u) => n + u.X.length, 0);
     for (const u of testUnits) trials.push(decide(m, u, classes));
   } else {
@@ -213,7 +256,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
       const tr = trainUnits.filter((u) => fold.get(u) !== k);
       const te = trainUnits.filter((u) => fold.get(u) === k);
       if (!te.length) continue;
-      const m = train(o.paradigm, tr, chanLabels, ref.srate);
+      const m = train(o.paradigm, tr, chanLabels, ref.srate, !!o.frameDecoder);
       trainRows += tr.reduce((n, u) => n + u.X.length, 0);
       for (const u of te) trials.push({ ...decide(m, u, classes), fold: k });
     }

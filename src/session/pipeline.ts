@@ -1,18 +1,28 @@
 /**
- * The synchronous core of a session: clock → align → decode, one chunk at a time.
- * Live runs (LSL) and replays (XDF) feed it the same acquired chunks, so
- * online/offline parity holds by construction; no I/O happens here.
+ * The session pipeline: the composition of the stages of the data-flow line,
+ *
+ *   repair → clock → dsp → align → [tokenize → model] → decode → emit
+ *                                          ▲                       │
+ *                                          └──────── adapt ◄───────┘ feedback
+ *
+ * one chunk at a time with an explicit `now`. Live runs (LSL) and replays
+ * (XDF/EDF, evaluation) feed it the same acquired chunks, for every decoder, so
+ * online/offline parity holds by construction; no I/O happens here. A model
+ * decoder tokenizes and steps inside its ordered queue (off the event loop); its
+ * intents come out in order through `onIntent`, as the baseline's do.
  */
 import { NonFiniteRepair } from '../acquire/repair.ts';
+import { AdaptStage, type Feedback, type FeedbackRecord } from '../adapt/stage.ts';
 import { Framer, type Frame } from '../align/framer.ts';
 import { DspChain, type DspOptions } from '../dsp/chain.ts';
 import { ClockCorrector, type ClockOptions } from '../clock/clock.ts';
 import { BaselineDecoder, type BaselineOptions } from '../decode/baseline.ts';
-import { CalibrationCollector, type CalibrationOptions } from '../decode/calibration.ts';
+import type { CalibrationOptions } from '../decode/calibration.ts';
+import { BaselineFrameDecoder, type FrameDecoder } from '../decode/frame-decoder.ts';
+import { IntentStage, type Decoded } from '../emit/intents.ts';
 import { logger } from '../log.ts';
 import type { Chunk, Intent } from '../types.ts';
 import { localClock } from '../util/clock.ts';
-import { collectFrame, fitFromCollector } from './calibrate.ts';
 
 const log = logger('pipeline');
 
@@ -24,7 +34,8 @@ export interface PipelineOptions {
   clock?: ClockOptions;
   /** The dsp stage (notch, band-pass, montage, resample); none by default. */
   dsp?: DspOptions;
-  decoder?: BaselineDecoder;
+  /** The decoder: any FrameDecoder, or a BaselineDecoder (calibrated, or calibrated live). Default: a fresh baseline. */
+  decoder?: FrameDecoder | BaselineDecoder;
   decoderOptions?: BaselineOptions;
   calibration?: CalibrationOptions;
   abstainBelow?: number;
@@ -33,56 +44,70 @@ export interface PipelineOptions {
    * last sample; default 4 hops). Older frames, and frames whose samples end in a
    * gap, are not decoded into intents: after an outage or a stall they would be
    * sent as if fresh. Replay measures age on its virtual clock, so it drops the
-   * same frames.
+   * same frames. (A model still steps them, so its context stays contiguous.)
    */
   maxFrameAge?: number;
-  /** Decode frames with the baseline decoder here (default true); false when a model decodes them elsewhere. */
-  decodeFrames?: boolean;
-  /** Called when live calibration completes. */
-  onCalibrated?: (d: BaselineDecoder) => void;
+  /** Called when live calibration completes (the decoder is then ready). */
+  onCalibrated?: (d: FrameDecoder) => void;
 }
 
 export interface PipelineOutput {
   /** Chunks after the clock and dsp stages (common clock). */
   chunks: Chunk[];
   frames: Frame[];
+  /** Intents completed synchronously by this call (a model's come later, through onIntent). */
   intents: Intent[];
 }
 
 export class Pipeline {
-  readonly decoder: BaselineDecoder;
+  readonly decoder: FrameDecoder;
+  readonly repair = new NonFiniteRepair();
   private readonly clock: ClockCorrector;
   private readonly dsp: DspChain;
   private readonly framer: Framer;
-  private readonly collector: CalibrationCollector;
-  readonly repair = new NonFiniteRepair();
-  private seq = 0;
-  private decodeErrors = 0;
+  readonly emitter: IntentStage;
+  readonly adapt = new AdaptStage();
   private readonly maxFrameAge: number;
+  private decodeErrors = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly intentFns: ((i: Intent) => void)[] = [];
+  private readonly feedbackFns: ((f: FeedbackRecord) => void)[] = [];
   /** Frames not decoded because they were stale (too old, or cut before a gap). */
   staleFrames = 0;
 
   constructor(private readonly opts: PipelineOptions = {}) {
-    this.decoder = opts.decoder ?? new BaselineDecoder(opts.decoderOptions);
+    const d = opts.decoder;
+    const onCal = (b: BaselineDecoder) => opts.onCalibrated?.(this.decoder);
+    this.decoder = d === undefined
+      ? BaselineFrameDecoder.fresh(opts.decoderOptions, opts.calibration, onCal)
+      : d instanceof BaselineDecoder ? new BaselineFrameDecoder(d, opts.calibration, onCal) : d;
     this.clock = new ClockCorrector(opts.clock);
     this.dsp = new DspChain(opts.dsp);
     this.framer = new Framer({ hop: opts.hop, window: opts.window, maxLateness: opts.maxLateness });
-    this.collector = new CalibrationCollector(opts.calibration);
+    this.emitter = new IntentStage(opts.abstainBelow ?? 0);
     this.maxFrameAge = opts.maxFrameAge ?? 4 * (opts.hop ?? 0.08);
   }
 
-  /**
-   * Whether a frame is too stale to become an intent: older than maxFrameAge at
-   * `now`, or a gap on one of its streams covers its end (the frame was cut before
-   * the gap and its newest samples never came).
-   */
-  isStale(f: Frame, now: number): boolean {
-    if (now - f.arrivedAt > this.maxFrameAge) return true;
-    for (const s of f.streams.values()) {
-      if (!s.present) continue;
-      for (const g of s.gaps) if (g.tStart < f.tEnd && g.tEnd >= f.tEnd && g.missingSamples > 0) return true;
-    }
-    return false;
+  /** Called with every intent, in seq order, whatever the decoder. */
+  onIntent(fn: (i: Intent) => void): void {
+    this.intentFns.push(fn);
+  }
+
+  /** Called with every feedback the adapt stage matched. */
+  onFeedback(fn: (f: FeedbackRecord) => void): void {
+    this.feedbackFns.push(fn);
+  }
+
+  /** Feedback from an app (or an error-potential detector) into the adapt stage. */
+  feedback(fb: Feedback, now = localClock()): FeedbackRecord {
+    const [rec] = this.adapt.push(fb, now);
+    for (const fn of this.feedbackFns) fn(rec!);
+    return rec!;
+  }
+
+  /** Resolves when every frame pushed so far has been decoded (model queue drained). */
+  settled(): Promise<void> {
+    return this.queue;
   }
 
   /** Feed one acquired chunk (raw LSL timestamps); `now` is the local clock (s). */
@@ -99,61 +124,70 @@ export class Pipeline {
     return { chunks: [], frames, intents: this.decode(frames, now) };
   }
 
+  /**
+   * Whether a frame is too stale to become an intent: older than maxFrameAge at
+   * `now`, or a gap on one of its streams covers its end (the frame was cut before
+   * the gap and its newest samples never came).
+   */
+  isStale(f: Frame, now: number): boolean {
+    if (now - f.arrivedAt > this.maxFrameAge) return true;
+    for (const s of f.streams.values()) {
+      if (!s.present) continue;
+      for (const g of s.gaps) if (g.tStart < f.tEnd && g.tEnd >= f.tEnd && g.missingSamples > 0) return true;
+    }
+    return false;
+  }
+
   private decode(frames: Frame[], now: number): Intent[] {
     const out: Intent[] = [];
-    if (this.opts.decodeFrames === false) return out;
+    const dec = this.decoder;
     for (const f of frames) {
-      if (this.isStale(f, now)) {
-        if (this.staleFrames++ % 100 === 0) log.warn({ age: +(now - f.arrivedAt).toFixed(3), tEnd: f.tEnd, stale: this.staleFrames }, 'stale frame not decoded');
+      const stale = this.isStale(f, now);
+      if (stale && this.staleFrames++ % 100 === 0) log.warn({ age: +(now - f.arrivedAt).toFixed(3), tEnd: f.tEnd, stale: this.staleFrames }, 'stale frame not decoded');
+      if (!dec.ready) {
+        if (!stale) dec.observe(f);
         continue;
       }
-      if (!this.decoder.calibrated) {
-        this.calibrateWith(f);
-        continue;
-      }
-      let d;
+      let r: ReturnType<FrameDecoder['decode']>;
       try {
-        const x = this.decoder.features(f);
-        if (!x) continue;
-        d = this.decoder.decodeFeatures(x);
+        r = dec.decode(f);
       } catch (e) {
-        // A decoder that cannot read this stream (wrong channels, wrong rate) must not
-        // stop acquisition: say why, now and then, and keep going.
-        if (this.decodeErrors++ % 100 === 0) log.error({ err: (e as Error).message, errors: this.decodeErrors }, 'frame could not be decoded');
+        this.decodeError(e);
         continue;
       }
-      // Emission time is taken after the decoder ran: the latency includes its work.
-      const tEmit = Math.max(now, localClock());
-      out.push({
-        seq: this.seq++,
-        label: d.label,
-        probs: d.probs,
-        confidence: d.confidence,
-        tFrame: f.tEnd,
-        tEmit,
-        latencyMs: (tEmit - f.arrivedAt) * 1000,
-        model: this.decoder.name,
-        abstained: d.confidence < (this.opts.abstainBelow ?? 0),
-      });
+      const meta = { tEnd: f.tEnd, arrivedAt: f.arrivedAt, seq: f.seq };
+      if (r instanceof Promise) {
+        // Queued decoders: results resolve in push order; intents are made in that order.
+        const pending = r;
+        this.queue = this.queue.then(async () => {
+          let d: Decoded | undefined;
+          try {
+            d = await pending;
+          } catch (e) {
+            this.decodeError(e);
+            return;
+          }
+          if (d && !stale) this.publish(this.emitter.push({ frame: meta, decoded: d, model: dec.name }, localClock()));
+        });
+      } else if (r && !stale) {
+        const is = this.emitter.push({ frame: meta, decoded: r, model: dec.name }, now);
+        out.push(...is);
+        this.publish(is);
+      }
     }
     return out;
   }
 
-  private calibrateWith(f: Frame): void {
-    try {
-      collectFrame(this.decoder, this.collector, f);
-    } catch (e) {
-      if (this.decodeErrors++ % 100 === 0) log.error({ err: (e as Error).message }, 'calibration frame could not be used');
-      return;
+  private publish(is: Intent[]): void {
+    for (const i of is) {
+      this.adapt.observe(i);
+      for (const fn of this.intentFns) fn(i);
     }
-    if (!this.collector.ended) return;
-    try {
-      const p = fitFromCollector(this.decoder, this.collector, f);
-      log.info({ trainAccuracy: p.trainAccuracy, counts: this.collector.counts(), shrinkage: p.lda.shrinkage }, 'decoder calibrated');
-      this.opts.onCalibrated?.(this.decoder);
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'calibration failed; still collecting');
-      this.collector.ended = false;
-    }
+  }
+
+  private decodeError(e: unknown): void {
+    // A decoder that cannot read this stream (wrong channels, wrong rate) must not
+    // stop acquisition: say why, now and then, and keep going.
+    if (this.decodeErrors++ % 100 === 0) log.error({ err: (e as Error).message, errors: this.decodeErrors }, 'frame could not be decoded');
   }
 }

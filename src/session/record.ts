@@ -16,13 +16,14 @@
  * recorder never blocks acquisition.
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { XdfWriter, type XdfWriterOptions, type XdfWriterStats } from '../../adapters/xdf/index.ts';
-import type { BaselineDecoder } from '../decode/baseline.ts';
+import type { FrameDecoder } from '../decode/frame-decoder.ts';
 import { logger } from '../log.ts';
 import type { Chunk, GapEvent, Intent, StreamId, StreamMeta } from '../types.ts';
 import { localClock } from '../util/clock.ts';
+import { SERVER_NAME } from '../version.ts';
 
 const log = logger('recorder');
 
@@ -143,7 +144,7 @@ export class SessionRecorder extends EventEmitter<RecorderEvents> {
     const { session, retryEvery: _r, ...wopts } = opts;
     return XdfWriter.open(path, {
       ...wopts,
-      headerFields: { writer: 'neurox 0.1.0', ...(session ? { session } : {}), ...(wopts.headerFields ?? {}) },
+      headerFields: { writer: SERVER_NAME, ...(session ? { session } : {}), ...(wopts.headerFields ?? {}) },
     });
   }
 
@@ -340,11 +341,12 @@ export class SessionRecorder extends EventEmitter<RecorderEvents> {
     }
   }
 
-  /** Save a calibrated decoder's profile as `<file>.decoder.json` (what replay loads). */
-  saveDecoder(dec: BaselineDecoder): string | undefined {
-    if (!dec.calibrated) return undefined;
-    const p = profilePathFor(this.path);
-    dec.save(p);
+  /** Save a ready decoder's profile as `<file>.decoder.json` (what replay loads with `--profile`, or by default). */
+  saveDecoder(dec: FrameDecoder): string | undefined {
+    const profile = dec.ready ? dec.profile() : undefined;
+    if (!profile) return undefined;
+    const p = profilePathFor(this.files[0]!);
+    writeFileSync(p, JSON.stringify(profile, null, 1));
     log.info({ file: p }, 'decoder profile saved next to the recording');
     return p;
   }

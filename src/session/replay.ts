@@ -20,7 +20,8 @@ import { readXdfChunks, type XdfChunk, type XdfStreamInfo, type XmlElement } fro
 import { buildStreamInfoXml } from '../../adapters/xdf/index.ts';
 import { readEdf, signalTimes, type EdfRecording } from '../../adapters/edf/index.ts';
 import { StreamMonitor } from '../acquire/continuity.ts';
-import { BaselineDecoder, type BaselineOptions } from '../decode/baseline.ts';
+import type { BaselineDecoder, BaselineOptions } from '../decode/baseline.ts';
+import type { FrameDecoder } from '../decode/frame-decoder.ts';
 import type { CalibrationOptions } from '../decode/calibration.ts';
 import { logger } from '../log.ts';
 import type { ChannelInfo, Chunk, Intent, SignalChunk, StreamId, StreamMeta } from '../types.ts';
@@ -383,8 +384,8 @@ export class ReplayError extends Error {
 }
 
 export interface ReplayOptions extends ReplaySourceOptions {
-  /** Decoder to use (default: calibrate from the recording's cue markers, as live). */
-  decoder?: BaselineDecoder;
+  /** Decoder to use, any FrameDecoder or a baseline (default: a baseline calibrated from the recording's cue markers, as live). */
+  decoder?: BaselineDecoder | FrameDecoder;
   decoderOptions?: BaselineOptions;
   calibration?: CalibrationOptions;
   /** Frame hop / window (default: the values the recording was made with, else 0.08 / 1.0). */
@@ -433,7 +434,13 @@ export async function replayRecording(file: string, opts: ReplayOptions = {}): P
     const window = opts.window ?? numField(header.neurox_window) ?? 1.0;
     const abstainBelow = opts.abstainBelow ?? numField(header.neurox_abstain_below) ?? 0;
     const dsp = opts.dsp ?? (header.neurox_dsp ? (JSON.parse(header.neurox_dsp) as DspOptions) : undefined);
-    return new Pipeline({ hop, window, abstainBelow, dsp, maxLateness: 1e9, decoder: opts.decoder, decoderOptions: opts.decoderOptions, calibration: opts.calibration });
+    const p = new Pipeline({ hop, window, abstainBelow, dsp, maxLateness: 1e9, decoder: opts.decoder, decoderOptions: opts.decoderOptions, calibration: opts.calibration });
+    // Every intent, whatever the decoder (a model's arrive after its queue ran).
+    p.onIntent((i) => {
+      intents.push(i);
+      opts.onIntent?.(i);
+    });
+    return p;
   };
   const intents: Intent[] = [];
   let chunks = 0;
@@ -467,12 +474,11 @@ export async function replayRecording(file: string, opts: ReplayOptions = {}): P
     // Virtual "now": the local time the chunk was acquired (fast mode), the wall clock in real time.
     const now = opts.realtime ? localClock() : Number.isFinite(t) ? t : (t0 ?? 0);
     if (chunk.kind === 'signal' && opts.realtime) chunk.arrivedAt = now;
-    const out = pipeline.push(chunk, now);
-    for (const i of out.intents) {
-      intents.push(i);
-      opts.onIntent?.(i);
-    }
+    pipeline.push(chunk, now);
+    // Keep a model's queue short: wait for it now and then (results do not depend on when).
+    if (chunks % 256 === 0) await pipeline.settled();
   }
+  await pipeline?.settled();
   return { intents, recordedIntents, chunks, samples, gaps, streams, header, warnings, span: t0 === undefined ? 0 : tLast - t0, wallSeconds: localClock() - wall0 };
 }
 

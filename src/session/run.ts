@@ -12,7 +12,11 @@ import type { DspOptions } from '../dsp/chain.ts';
 import type { CalibrationOptions } from '../decode/calibration.ts';
 import { logger } from '../log.ts';
 import type { Chunk, Intent, StreamMeta } from '../types.ts';
-import type { ModelDecoder } from '../decode/model-decoder.ts';
+import type { FrameDecoder } from '../decode/frame-decoder.ts';
+import type { FeedbackRecord } from '../adapt/stage.ts';
+import { SERVER_NAME } from '../version.ts';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { localClock } from '../util/clock.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 
@@ -29,13 +33,11 @@ export interface RunOptions {
   window?: number;
   /** The dsp stage between clock and align (none by default). */
   dsp?: DspOptions;
-  /** DIVER-S (or another ONNX step model) decodes the frames instead of the baseline. */
-  model?: ModelDecoder;
-  /** A calibrated decoder (from a profile or a recording); otherwise calibrate live. */
-  decoder?: BaselineDecoder;
+  /** The decoder: a FrameDecoder (DIVER-S, any ONNX step model, …) or a calibrated baseline; otherwise the baseline calibrates live. */
+  decoder?: FrameDecoder | BaselineDecoder;
   decoderOptions?: BaselineOptions;
   calibration?: CalibrationOptions;
-  /** Where to save the decoder profile after live calibration. */
+  /** Where to save the decoder profile once the decoder is ready (after live calibration, or at start). */
   saveProfile?: string;
   /** Intents with confidence below this are marked abstained. */
   abstainBelow?: number;
@@ -59,6 +61,8 @@ export interface RunningSession {
   pipeline: Pipeline;
   /** Called for every intent emitted (in addition to the socket). */
   onIntent(fn: (i: Intent) => void): void;
+  /** Called for every app feedback, matched to its intent by the adapt stage. */
+  onFeedback(fn: (f: FeedbackRecord) => void): void;
   /** Called for every acquired chunk before the clock stage (what a recorder stores). */
   onRawChunk(fn: (c: Chunk) => void): void;
   streams: Map<string, StreamMeta>;
@@ -70,12 +74,20 @@ export interface RunningSession {
   stop(): Promise<void>;
 }
 
+/** Write a decoder profile (JSON) where the user asked for it. */
+export function writeProfile(path: string, profile: object): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(profile, null, 1));
+}
+
 export async function runSession(opts: RunOptions = {}): Promise<RunningSession> {
   const streams = new Map<string, StreamMeta>();
-  const intentFns: ((i: Intent) => void)[] = [];
   const rawFns: ((c: Chunk) => void)[] = [];
-  let server: IntentServer | undefined;
   let sendStatusRef: ((s: Omit<StatusMessage, 'type'>) => void) | undefined;
+  const saveProfile = (d: FrameDecoder) => {
+    const p = opts.saveProfile && d.profile();
+    if (p) writeProfile(opts.saveProfile!, p);
+  };
   const pipeline = new Pipeline({
     hop: opts.hop,
     window: opts.window,
@@ -84,21 +96,20 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     decoderOptions: opts.decoderOptions,
     calibration: opts.calibration,
     abstainBelow: opts.abstainBelow,
-    decodeFrames: !opts.model,
     maxFrameAge: opts.maxFrameAge,
     onCalibrated: (d) => {
-      if (opts.saveProfile) d.save(opts.saveProfile);
+      saveProfile(d);
       sendStatusRef?.({ state: 'running' });
     },
   });
   const decoder = pipeline.decoder;
+  if (decoder.ready) saveProfile(decoder);
   const hello = () => ({
-      server: 'neurox 0.1.0',
-      model: opts.model
-        ? { name: opts.model.name, labels: opts.model.labels, backend: `onnxruntime-${opts.model.backend}` }
-        : { name: decoder.name, labels: decoder.labels, backend: 'js' },
-      streams: [...streams.entries()].map(([id, m]) => ({ id, name: m.name, type: m.type, channels: m.channelCount, srate: m.srate })),
+    server: SERVER_NAME,
+    model: { name: decoder.name, labels: decoder.labels, backend: decoder.backend },
+    streams: [...streams.entries()].map(([id, m]) => ({ id, name: m.name, type: m.type, channels: m.channelCount, srate: m.srate })),
   });
+  let server: IntentServer;
   if (opts.server) {
     server = opts.server;
     server.setHello(hello);
@@ -122,46 +133,27 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   };
   sendStatusRef = sendStatus;
   sendStatus({ state: 'waiting-for-streams' });
+  const readyState = (): Omit<StatusMessage, 'type'> =>
+    decoder.ready ? { state: 'running' } : { state: 'calibrating', detail: 'waiting for calib:end on the marker stream' };
 
+  // The emit stage's sinks: the socket, then whoever listens (recorder, terminal).
   let lastReport = 0;
   let emitted = 0;
-  // Model path: frames are stepped through the model in order, off the event loop.
-  let modelSeq = 0;
-  let modelChain: Promise<void> = Promise.resolve();
-  const stepModel = (frames: PipelineOutput['frames']) => {
-    const m = opts.model;
-    if (!m) return;
-    for (const f of frames) {
-      // Stale frames still step the model (its context stays contiguous) but make no intent.
-      const stale = pipeline.isStale(f, localClock());
-      if (stale) pipeline.staleFrames++;
-      const pending = m.decode(f);
-      modelChain = modelChain.then(async () => {
-        const d = await pending;
-        if (!d || stale) return;
-        const tEmit = localClock();
-        publish({
-          seq: modelSeq++, label: d.label, probs: d.probs, confidence: d.confidence, tFrame: f.tEnd, tEmit,
-          latencyMs: (tEmit - f.arrivedAt) * 1000, model: m.name, abstained: d.confidence < (opts.abstainBelow ?? 0),
-        });
-      }).catch((e) => log.error({ err: (e as Error).message }, 'model step failed'));
-    }
-  };
-  const publish = (i: Intent) => {
+  pipeline.onIntent((i) => {
     srv.sendIntent(i);
     emitted++;
-    for (const fn of intentFns) fn(i);
     if (i.tEmit - lastReport > 5) {
       lastReport = i.tEmit;
       log.info({ seq: i.seq, label: i.label, confidence: +i.confidence.toFixed(3), latencyMs: +i.latencyMs.toFixed(2), emitted }, 'intents flowing');
     }
-  };
+  });
+  // Feedback from apps goes into the adapt stage, matched with its intent.
+  srv.on('feedback', (m) => pipeline.feedback(m));
+
   // Apps hear about dropped stale frames at once (at most once a second), not only in the health summary.
   let staleSent = 0;
   let staleSentAt = -Infinity;
-  const emit = (out: PipelineOutput) => {
-    stepModel(out.frames);
-    for (const i of out.intents) publish(i);
+  const afterPush = () => {
     if (pipeline.staleFrames !== staleSent && localClock() - staleSentAt >= 1) {
       staleSent = pipeline.staleFrames;
       staleSentAt = localClock();
@@ -172,16 +164,16 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   // Apps are told when the signal stream is lost and when it is back: never a silent stall.
   const onStatus = (e: { stream: string; state: 'lost' | 'resumed' | 'opened' }) => {
     if (e.state === 'lost') sendStatus({ state: 'stream-lost', detail: `no samples from ${e.stream}` });
-    if (e.state === 'resumed') sendStatus(opts.model || decoder.calibrated ? { state: 'running' } : { state: 'calibrating' });
+    if (e.state === 'resumed') sendStatus(readyState());
   };
   const signal$ = lslSource(opts.signal ?? { prop: 'type', value: 'EEG' }, { resolveTimeout: opts.resolveTimeout, onStatus });
   const markers$ = opts.markers === null ? [] : [lslSource(opts.markers ?? { prop: 'type', value: 'Markers' })];
-  const tick = setInterval(() => emit(pipeline.tick()), 20);
+  const tick = setInterval(() => (pipeline.tick(), afterPush()), 20);
   // Health summary: one log line per interval, and the status again while a problem lasts.
   let lastStale = 0;
   const health = setInterval(() => {
     const stale = pipeline.staleFrames;
-    log.info({ state: state.state, intents: emitted, staleFrames: stale, newStale: stale - lastStale, ...srv.stats(), warnings: [...warnings.values()] }, 'health');
+    log.info({ state: state.state, intents: emitted, staleFrames: stale, newStale: stale - lastStale, feedback: pipeline.adapt.state.received, ...srv.stats(), warnings: [...warnings.values()] }, 'health');
     if (warnings.size > 0 || stale !== lastStale) sendStatus(state);
     lastStale = stale;
   }, (opts.healthEvery ?? 10) * 1000);
@@ -191,9 +183,10 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
       for (const fn of rawFns) fn(c);
       if (c.kind === 'stream') {
         streams.set(c.stream, c.meta);
-        sendStatus(opts.model || decoder.calibrated ? { state: 'running' } : { state: 'calibrating', detail: 'waiting for calib:end on the marker stream' });
+        sendStatus(readyState());
       }
-      emit(pipeline.push(c));
+      pipeline.push(c);
+      afterPush();
     },
     error: (e) => log.error({ err: (e as Error).message }, 'acquisition failed'),
   });
@@ -202,7 +195,8 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     server: srv,
     pipeline,
     streams,
-    onIntent: (fn) => intentFns.push(fn),
+    onIntent: (fn) => pipeline.onIntent(fn),
+    onFeedback: (fn) => pipeline.onFeedback(fn),
     onRawChunk: (fn) => rawFns.push(fn),
     setWarning(key, text, extra) {
       const had = warnings.get(key);
@@ -215,11 +209,11 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
       clearInterval(tick);
       clearInterval(health);
       sub.unsubscribe();
+      await pipeline.settled();
       sendStatus({ state: 'stopped' });
       await srv.close();
       await closeAllInlets();
-      await modelChain;
-      await opts.model?.close();
+      await decoder.close();
     },
   };
 }

@@ -16,7 +16,7 @@ import { MAX_MESSAGE_BYTES } from '../../adapters/ws/guard.ts';
 import { mulberry32 } from '../../src/dsp/chunk.ts';
 import { startRuntime, type Runtime } from '../helpers/runtime.ts';
 
-const packr = new Packr({ useRecords: false, useBigInt64: true });
+const packr = new Packr({ useRecords: false });
 const TOTAL = 100_000;
 const BATCH = 500;
 

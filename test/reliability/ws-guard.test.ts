@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { decodeClientMessage, jsonDepth, MAX_DEPTH, MAX_MESSAGE_BYTES, msgpackProblem } from '../../adapters/ws/guard.ts';
 import { mulberry32 } from '../../src/dsp/chunk.ts';
 
-const bigPackr = new Packr({ useRecords: false, useBigInt64: true });
+const bigPackr = new Packr({ useRecords: false });
 const errorOf = (r: ReturnType<typeof decodeClientMessage>) => {
   assert.ok('error' in r, `expected an error, got ${JSON.stringify(r)}`);
   return r.error;

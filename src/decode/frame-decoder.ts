@@ -1,0 +1,122 @@
+/**
+ * The decode stage's one contract for every decoder (the baseline, DIVER-S and
+ * any ONNX step model with its signature, and the classical decoders): the
+ * pipeline calls the same methods whatever it holds, live and in replay.
+ *
+ * A decoder that is not `ready` observes frames instead (live calibration from
+ * cue markers); once ready it decodes each fresh frame, synchronously or, for a
+ * model, through its ordered queue (a Promise, resolved strictly in order).
+ */
+import type { Frame } from '../align/framer.ts';
+import type { Decoded } from '../emit/intents.ts';
+import { logger } from '../log.ts';
+import { BaselineDecoder, type BaselineOptions } from './baseline.ts';
+import { CalibrationCollector, type CalibrationOptions } from './calibration.ts';
+import { neuralChannels } from './features.ts';
+import type { ModelDecoder } from './model-decoder.ts';
+
+const log = logger('decode');
+
+export interface FrameDecoder {
+  /** As intents carry it in `model`. */
+  readonly name: string;
+  readonly labels: string[];
+  /** Backend as `hello` reports it (`js`, `onnxruntime-cpu`, …). */
+  readonly backend: string;
+  /** True once the decoder can decode (calibrated, or a model with its head). */
+  readonly ready: boolean;
+  /** A frame while not ready; returns true when this frame made it ready. */
+  observe(frame: Frame): boolean;
+  /** Decode one fresh frame (its window is read before this returns). */
+  decode(frame: Frame): Decoded | undefined | Promise<Decoded | undefined>;
+  /** The profile to save (JSON), once ready. */
+  profile(): object | undefined;
+  close(): Promise<void>;
+}
+
+/** The baseline (band power + shrinkage LDA), calibrated live from cue markers when it has no profile. */
+export class BaselineFrameDecoder implements FrameDecoder {
+  readonly backend = 'js';
+  private readonly collector: CalibrationCollector;
+  private errors = 0;
+
+  constructor(readonly inner: BaselineDecoder = new BaselineDecoder(), calibration?: CalibrationOptions, private readonly onCalibrated?: (d: BaselineDecoder) => void) {
+    this.collector = new CalibrationCollector(calibration);
+  }
+
+  static fresh(opts?: BaselineOptions, calibration?: CalibrationOptions, onCalibrated?: (d: BaselineDecoder) => void): BaselineFrameDecoder {
+    return new BaselineFrameDecoder(new BaselineDecoder(opts), calibration, onCalibrated);
+  }
+
+  get name(): string { return this.inner.name; }
+  get labels(): string[] { return this.inner.labels; }
+  get ready(): boolean { return this.inner.calibrated; }
+
+  observe(f: Frame): boolean {
+    try {
+      const label = this.collector.observe(f);
+      if (label !== undefined) {
+        const x = this.inner.features(f);
+        if (x) this.collector.add(x, label);
+      }
+    } catch (e) {
+      if (this.errors++ % 100 === 0) log.error({ err: (e as Error).message }, 'calibration frame could not be used');
+      return false;
+    }
+    if (!this.collector.ended) return false;
+    try {
+      const s = this.inner.pickStream(f);
+      if (!s) throw new Error('calibration: no signal stream in the frames');
+      const counts = this.collector.counts();
+      if (Object.keys(counts).length < 2) throw new Error(`calibration needs ≥2 classes of labelled frames, got ${JSON.stringify(counts)}`);
+      const labels = neuralChannels(s.channels).map((i) => s.channels[i]!.label);
+      const p = this.inner.calibrate(this.collector.X, this.collector.y, labels, s.srate);
+      log.info({ trainAccuracy: p.trainAccuracy, counts, shrinkage: p.lda.shrinkage }, 'decoder calibrated');
+      this.onCalibrated?.(this.inner);
+      return true;
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'calibration failed; still collecting');
+      this.collector.ended = false;
+      return false;
+    }
+  }
+
+  decode(f: Frame): Decoded | undefined {
+    const x = this.inner.features(f);
+    return x ? this.inner.decodeFeatures(x) : undefined;
+  }
+
+  profile(): object | undefined {
+    return this.inner.toProfile();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** DIVER-S (or another ONNX step model): ready at once, decodes through its ordered worker queue. */
+export class ModelFrameDecoder implements FrameDecoder {
+  readonly ready = true;
+
+  /** @param profileFields what the saved profile records besides the model (path, hash, device). */
+  constructor(readonly inner: ModelDecoder, private readonly profileFields: object = {}) {}
+
+  get name(): string { return this.inner.name; }
+  get labels(): string[] { return this.inner.labels; }
+  get backend(): string { return `onnxruntime-${this.inner.backend}`; }
+
+  observe(): boolean {
+    return false;
+  }
+
+  decode(f: Frame): Promise<Decoded | undefined> {
+    return this.inner.decode(f);
+  }
+
+  profile(): object {
+    return { ...this.profileFields, paradigm: this.inner.paradigm, labels: this.labels };
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
