@@ -7,6 +7,7 @@ const marker = 'node_modules/.package-lock.json';
 const stale = !existsSync(marker) || (existsSync('package-lock.json') && statSync('package-lock.json').mtimeMs > statSync(marker).mtimeMs);
 if (stale) {
   process.stderr.write('neurox: installing dependencies (npm install)…\n');
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { stdio: 'inherit', shell: process.platform === 'win32' });
+  // ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node never fetches its CUDA provider (npm 11 also denies its script through allowScripts).
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { stdio: 'inherit', shell: process.platform === 'win32', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip' } });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -6,7 +6,6 @@
  * no longer holds the watermark back; its absence is explicit in the frame
  * (present = false), never silently zero-filled.
  */
-import { Observable, type OperatorFunction } from 'rxjs';
 import type { ChannelInfo, Chunk, GapEvent, StreamId } from '../types.ts';
 import { localClock } from '../util/clock.ts';
 
@@ -196,27 +195,4 @@ export class Framer {
     this.markers = this.markers.filter((m) => m.t >= tEnd);
     return { seq: this.seq++, tStart, tEnd, streams, markers, arrivedAt: Number.isFinite(arrivedAt) ? arrivedAt : now };
   }
-}
-
-/** RxJS operator form: chunks in, frames out (also ticks so silent streams don't stall it). */
-export function frames(opts: FramerOptions = {}): OperatorFunction<Chunk, Frame> {
-  return (source) =>
-    new Observable<Frame>((sub) => {
-      const f = new Framer(opts);
-      const tick = setInterval(() => {
-        for (const fr of f.drain()) sub.next(fr);
-      }, Math.max(10, (opts.hop ?? 0.08) * 500));
-      const s = source.subscribe({
-        next: (c) => {
-          const arrived = c.kind === 'signal' && c.arrivedAt !== undefined ? c.arrivedAt : undefined;
-          for (const fr of f.push(c, arrived)) sub.next(fr);
-        },
-        error: (e) => sub.error(e),
-        complete: () => sub.complete(),
-      });
-      return () => {
-        clearInterval(tick);
-        s.unsubscribe();
-      };
-    });
 }

@@ -1,1 +1,1 @@
-export { Framer, frames, type Frame, type FrameStream, type FrameMarker, type FramerOptions } from './framer.ts';
+export { Framer, type Frame, type FrameStream, type FrameMarker, type FramerOptions } from './framer.ts';

@@ -5,6 +5,7 @@
 import { logger } from '../log.ts';
 import { UsageError } from './args.ts';
 import { installFatalHandlers } from './fatal.ts';
+import { SERVER_NAME } from '../version.ts';
 
 const log = logger('cli');
 
@@ -71,7 +72,8 @@ function help(): string {
   return [
     'neurox — real-time streaming BCI runtime',
     '',
-    'usage: neurox <command> [options]      (neurox <command> --help for its options)',
+    'usage: neurox [--log-format json|pretty] <command> [options]      (neurox <command> --help for its options)',
+    '  logs go to stderr: readable lines on a terminal, JSON lines otherwise (--log-format chooses)',
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
@@ -87,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 2;
   }
   if (cmd === '--version') {
-    process.stdout.write('neurox 0.1.0\n');
+    process.stdout.write(`${SERVER_NAME}\n`);
     return 0;
   }
   const c = COMMANDS[cmd];
