@@ -8,12 +8,13 @@
  * model, through its ordered queue (a Promise, resolved strictly in order).
  */
 import type { Frame } from '../align/framer.ts';
-import type { Decoded } from '../emit/intents.ts';
+import type { Decoded } from './baseline.ts';
 import { logger } from '../log.ts';
 import { BaselineDecoder, type BaselineOptions } from './baseline.ts';
 import { CalibrationCollector, type CalibrationOptions } from './calibration.ts';
 import { neuralChannels } from './features.ts';
 import type { ModelDecoder } from './model-decoder.ts';
+import type { OrderedStage } from '../stage.ts';
 
 const log = logger('decode');
 
@@ -93,12 +94,54 @@ export class BaselineFrameDecoder implements FrameDecoder {
   async close(): Promise<void> {}
 }
 
-/** DIVER-S (or another ONNX step model): ready at once, decodes through its ordered worker queue. */
+export interface ModelStageState {
+  /** Frames pushed and frames whose step came back. */
+  pushed: number;
+  done: number;
+  /** Resolves when every frame pushed so far has come back. */
+  tail: Promise<void>;
+}
+
+/**
+ * The model stage in the ordered, queued form of the stage contract: a frame's
+ * window is tokenized when it is pushed, the KV-cached step runs in the model's
+ * worker, and results come back strictly in push order.
+ */
+export class ModelStage implements OrderedStage<Frame, Decoded, ModelStageState> {
+  readonly name = 'model';
+  readonly state: ModelStageState = { pushed: 0, done: 0, tail: Promise.resolve() };
+
+  constructor(readonly model: ModelDecoder) {}
+
+  push(f: Frame): Promise<Decoded[]> {
+    const p = this.model.decode(f);
+    this.state.pushed++;
+    const out = p.then((d) => {
+      this.state.done++;
+      return d ? [d] : [];
+    });
+    this.state.tail = this.state.tail.then(() => out.then(() => undefined, () => undefined));
+    return out;
+  }
+
+  settled(): Promise<void> {
+    return this.state.tail;
+  }
+
+  reset(): void {
+    this.model.reset();
+  }
+}
+
+/** DIVER-S (or another ONNX step model): ready at once, decodes through the model stage's ordered queue. */
 export class ModelFrameDecoder implements FrameDecoder {
   readonly ready = true;
+  readonly stage: ModelStage;
 
   /** @param profileFields what the saved profile records besides the model (path, hash, device). */
-  constructor(readonly inner: ModelDecoder, private readonly profileFields: object = {}) {}
+  constructor(readonly inner: ModelDecoder, private readonly profileFields: object = {}) {
+    this.stage = new ModelStage(inner);
+  }
 
   get name(): string { return this.inner.name; }
   get labels(): string[] { return this.inner.labels; }
@@ -109,7 +152,7 @@ export class ModelFrameDecoder implements FrameDecoder {
   }
 
   decode(f: Frame): Promise<Decoded | undefined> {
-    return this.inner.decode(f);
+    return this.stage.push(f).then((d) => d[0]);
   }
 
   profile(): object {

@@ -80,6 +80,11 @@ export class ModelDecoder {
     });
   }
 
+  /** Forget the stream: the next frame starts a fresh featurizer and an empty KV cache. */
+  reset(): void {
+    this.key = '';
+  }
+
   close(): Promise<void> {
     return this.runner.close();
   }

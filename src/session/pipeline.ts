@@ -11,11 +11,12 @@
  * decoder tokenizes and steps inside its ordered queue (off the event loop); its
  * intents come out in order through `onIntent`, as the baseline's do.
  */
-import { NonFiniteRepair } from '../acquire/repair.ts';
+import type { NonFiniteRepair } from '../acquire/repair.ts';
 import { AdaptStage, type Feedback, type FeedbackRecord } from '../adapt/stage.ts';
-import { Framer, type Frame } from '../align/framer.ts';
-import { DspChain, type DspOptions } from '../dsp/chain.ts';
-import { ClockCorrector, type ClockOptions } from '../clock/clock.ts';
+import type { Frame } from '../align/framer.ts';
+import type { DspOptions } from '../dsp/chain.ts';
+import type { ClockOptions } from '../clock/clock.ts';
+import { AlignStage, ClockStage, DspStage, RepairStage } from './stages.ts';
 import { BaselineDecoder, type BaselineOptions } from '../decode/baseline.ts';
 import type { CalibrationOptions } from '../decode/calibration.ts';
 import { BaselineFrameDecoder, type FrameDecoder } from '../decode/frame-decoder.ts';
@@ -61,10 +62,10 @@ export interface PipelineOutput {
 
 export class Pipeline {
   readonly decoder: FrameDecoder;
-  readonly repair = new NonFiniteRepair();
-  private readonly clock: ClockCorrector;
-  private readonly dsp: DspChain;
-  private readonly framer: Framer;
+  readonly repairStage = new RepairStage();
+  private readonly clock: ClockStage;
+  private readonly dsp: DspStage;
+  private readonly align: AlignStage;
   readonly emitter: IntentStage;
   readonly adapt = new AdaptStage();
   private readonly maxFrameAge: number;
@@ -81,9 +82,9 @@ export class Pipeline {
     this.decoder = d === undefined
       ? BaselineFrameDecoder.fresh(opts.decoderOptions, opts.calibration, onCal)
       : d instanceof BaselineDecoder ? new BaselineFrameDecoder(d, opts.calibration, onCal) : d;
-    this.clock = new ClockCorrector(opts.clock);
-    this.dsp = new DspChain(opts.dsp);
-    this.framer = new Framer({ hop: opts.hop, window: opts.window, maxLateness: opts.maxLateness });
+    this.clock = new ClockStage(opts.clock);
+    this.dsp = new DspStage(opts.dsp);
+    this.align = new AlignStage({ hop: opts.hop, window: opts.window, maxLateness: opts.maxLateness });
     this.emitter = new IntentStage(opts.abstainBelow ?? 0);
     this.maxFrameAge = opts.maxFrameAge ?? 4 * (opts.hop ?? 0.08);
   }
@@ -110,17 +111,21 @@ export class Pipeline {
     return this.queue;
   }
 
+  /** The repair stage's state (NaN/Inf counts per stream). */
+  get repair(): NonFiniteRepair {
+    return this.repairStage.state;
+  }
+
   /** Feed one acquired chunk (raw LSL timestamps); `now` is the local clock (s). */
   push(c: Chunk, now = localClock()): PipelineOutput {
-    const chunks = this.clock.process(c.kind === 'signal' ? this.repair.process(c) : c).flatMap((k) => this.dsp.process(k));
-    const frames: Frame[] = [];
-    for (const k of chunks) frames.push(...this.framer.push(k, k.kind === 'signal' ? (k.arrivedAt ?? now) : now));
+    const chunks = this.repairStage.push(c).flatMap((k) => this.clock.push(k)).flatMap((k) => this.dsp.push(k));
+    const frames = chunks.flatMap((k) => this.align.push(k, now));
     return { chunks, frames, intents: this.decode(frames, now) };
   }
 
   /** Cut frames that are due even though a stream went silent (live timer). */
   tick(now = localClock()): PipelineOutput {
-    const frames = this.framer.drain(now);
+    const frames = this.align.drain(now);
     return { chunks: [], frames, intents: this.decode(frames, now) };
   }
 
