@@ -7,6 +7,8 @@ import { calibrateFromSimulator } from './sim-calibration.ts';
 import { parseDspOptions, type DspOptions } from '../dsp/chain.ts';
 import { BaselineFrameDecoder, type FrameDecoder } from '../decode/frame-decoder.ts';
 import { DECODER_HELP, DECODER_OPTIONS, decoderChoice, loadDecoder } from './decoder-options.ts';
+import { ELECTRODE_HELP, ELECTRODE_OPTIONS, electrodeMapper, loadElectrodeTable } from './electrode-options.ts';
+import type { ElectrodeTable } from '../../adapters/bids/electrodes.ts';
 import { IntentServer, DEFAULT_CLIENT_LIMITS } from '../../adapters/ws/server.ts';
 import { isLoopbackHost } from '../../adapters/ws/origin.ts';
 import { injectFaultFromEnv, onFatal } from './fatal.ts';
@@ -37,7 +39,7 @@ ${DECODER_HELP}  --notch 50|60          notch the line frequency and its harmoni
   --bandpass LO,HI       causal Butterworth band-pass (order 4)
   --montage car|bipolar  re-reference (bipolar: adjacent contacts along SEEG shafts)
   --resample HZ          polyphase resampling to HZ
-  --abstain-below P      mark intents with confidence below P as abstained (default 0)
+${ELECTRODE_HELP}  --abstain-below P      mark intents with confidence below P as abstained (default 0)
   --duration S           stop after S seconds (default: run until Ctrl-C)
   --record FILE          record the session to this XDF file
                          (default recordings/<YYYYmmdd-HHMMSS>.xdf)
@@ -63,6 +65,7 @@ export const RUN_OPTIONS = {
   hop: { type: 'string' },
   window: { type: 'string' },
   ...DECODER_OPTIONS,
+  ...ELECTRODE_OPTIONS,
   'save-profile': { type: 'string' },
   'calibrate-sim': { type: 'string' },
   seed: { type: 'string' },
@@ -82,6 +85,7 @@ type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 /** Everything `run` needs, validated before anything is opened, spawned or calibrated. */
 interface RunPlan {
   dsp: DspOptions;
+  electrodes: ElectrodeTable | undefined;
   seed: number;
   hop: number;
   window: number;
@@ -98,11 +102,12 @@ interface RunPlan {
 function plan(v: RunValues): RunPlan {
   let dsp: DspOptions;
   try {
-    dsp = parseDspOptions({ notch: v.notch, bandpass: v.bandpass, montage: v.montage, resample: v.resample });
+    dsp = parseDspOptions({ notch: v.notch, bandpass: v.bandpass, montage: v.montage, resample: v.resample, badChannels: v['bad-channels'] });
   } catch (e) {
     throw new UsageError(`neurox run: ${(e as Error).message}`);
   }
   decoderChoice('run', v);
+  const electrodes = loadElectrodeTable('run', v);
   const host = v.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('neurox run: --host: empty address');
   const tokens = [...(v.token ?? [])];
@@ -117,6 +122,7 @@ function plan(v: RunValues): RunPlan {
   const hop = num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2);
   return {
     dsp,
+    electrodes,
     seed: num('seed', v.seed, 1, Number.isInteger),
     hop,
     window: num('window', v.window, 1.0, (x) => x > 0 && x <= 30),
@@ -195,6 +201,7 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
       saveProfile: v['save-profile'],
       abstainBelow,
       maxFrameAge: p.maxFrameAge,
+      mapStream: electrodeMapper(p.electrodes),
       healthEvery: p.healthEvery,
     });
     if (!rec) {
@@ -210,6 +217,7 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
     r.on('resumed', (f) => s.setWarning('recording', undefined, { recording: { file: f.file, state: 'recording' } }));
     s.setWarning('recording', undefined, { recording: { file: r.path, state: 'recording' } });
     s.onFeedback((f) => r.event({ type: 'feedback', ...f }, f.receivedAt));
+    s.onBadChannel((e) => r.event({ ...e, type: 'bad-channel' }));
     const dec = s.pipeline.decoder;
     r.event({ type: 'session-start', hop, window, abstainBelow, decoder: dec.name, source: v.profile ? `profile:${v.profile}` : v['calibrate-sim'] ? `calibrate-sim:${v['calibrate-sim']}` : dec.ready ? 'model' : 'live-calibration' });
     if (dec.ready) r.saveDecoder(dec);

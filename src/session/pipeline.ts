@@ -15,6 +15,7 @@ import type { NonFiniteRepair } from '../acquire/repair.ts';
 import { AdaptStage, type Feedback, type FeedbackRecord } from '../adapt/stage.ts';
 import type { Frame } from '../align/framer.ts';
 import type { DspOptions } from '../dsp/chain.ts';
+import type { BadChannelEvent } from '../dsp/badchannels.ts';
 import type { ClockOptions } from '../clock/clock.ts';
 import { AlignStage, ClockStage, DspStage, RepairStage } from './stages.ts';
 import { BaselineDecoder, type BaselineOptions } from '../decode/baseline.ts';
@@ -52,6 +53,8 @@ export interface PipelineOptions {
   onCalibrated?: (d: FrameDecoder) => void;
 }
 
+export type { BadChannelEvent };
+
 export interface PipelineOutput {
   /** Chunks after the clock and dsp stages (common clock). */
   chunks: Chunk[];
@@ -73,6 +76,7 @@ export class Pipeline {
   private queue: Promise<void> = Promise.resolve();
   private readonly intentFns: ((i: Intent) => void)[] = [];
   private readonly feedbackFns: ((f: FeedbackRecord) => void)[] = [];
+  private readonly badFns: ((e: BadChannelEvent) => void)[] = [];
   /** Frames not decoded because they were stale (too old, or cut before a gap). */
   staleFrames = 0;
 
@@ -83,7 +87,7 @@ export class Pipeline {
       ? BaselineFrameDecoder.fresh(opts.decoderOptions, opts.calibration, onCal)
       : d instanceof BaselineDecoder ? new BaselineFrameDecoder(d, opts.calibration, onCal) : d;
     this.clock = new ClockStage(opts.clock);
-    this.dsp = new DspStage(opts.dsp);
+    this.dsp = new DspStage(opts.dsp, { onBadChannel: (e) => this.badFns.forEach((fn) => fn(e)) });
     this.align = new AlignStage({ hop: opts.hop, window: opts.window, maxLateness: opts.maxLateness });
     this.emitter = new IntentStage(opts.abstainBelow ?? 0);
     this.maxFrameAge = opts.maxFrameAge ?? 4 * (opts.hop ?? 0.08);
@@ -92,6 +96,16 @@ export class Pipeline {
   /** Called with every intent, in seq order, whatever the decoder. */
   onIntent(fn: (i: Intent) => void): void {
     this.intentFns.push(fn);
+  }
+
+  /** Called when the dsp stage's bad-channel detector flags or clears a channel (`--bad-channels`). */
+  onBadChannel(fn: (e: BadChannelEvent) => void): void {
+    this.badFns.push(fn);
+  }
+
+  /** Channels of a stream the detector holds bad now. */
+  badChannels(stream: string): string[] {
+    return this.dsp.state.badChannels(stream);
   }
 
   /** Called with every feedback the adapt stage matched. */

@@ -14,6 +14,7 @@ import { logger } from '../log.ts';
 import type { Chunk, Intent, StreamMeta } from '../types.ts';
 import type { FrameDecoder } from '../decode/frame-decoder.ts';
 import type { FeedbackRecord } from '../adapt/stage.ts';
+import type { BadChannelEvent } from '../dsp/badchannels.ts';
 import { SERVER_NAME } from '../version.ts';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -53,6 +54,11 @@ export interface RunOptions {
   maxFrameAge?: number;
   /** Seconds between health summaries (log line; status again while a warning lasts). Default 10. */
   healthEvery?: number;
+  /**
+   * Rewrites a stream's metadata before the pipeline sees it (e.g. electrode
+   * positions from a BIDS electrodes.tsv); the recording keeps the stream as acquired.
+   */
+  mapStream?: (meta: StreamMeta) => StreamMeta;
 }
 
 export interface RunningSession {
@@ -63,6 +69,8 @@ export interface RunningSession {
   onIntent(fn: (i: Intent) => void): void;
   /** Called for every app feedback, matched to its intent by the adapt stage. */
   onFeedback(fn: (f: FeedbackRecord) => void): void;
+  /** Called when the bad-channel detector flags or clears a channel. */
+  onBadChannel(fn: (e: BadChannelEvent) => void): void;
   /** Called for every acquired chunk before the clock stage (what a recorder stores). */
   onRawChunk(fn: (c: Chunk) => void): void;
   streams: Map<string, StreamMeta>;
@@ -84,6 +92,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   const streams = new Map<string, StreamMeta>();
   const rawFns: ((c: Chunk) => void)[] = [];
   let sendStatusRef: ((s: Omit<StatusMessage, 'type'>) => void) | undefined;
+  let sessionRef: RunningSession | undefined;
   const saveProfile = (d: FrameDecoder) => {
     const p = opts.saveProfile && d.profile();
     if (p) writeProfile(opts.saveProfile!, p);
@@ -149,6 +158,14 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   });
   // Feedback from apps goes into the adapt stage, matched with its intent.
   srv.on('feedback', (m) => pipeline.feedback(m));
+  // Bad channels are a lasting warning while any is bad.
+  pipeline.onBadChannel((e) => {
+    const bad = pipeline.badChannels(e.stream);
+    log.warn({ stream: e.stream, label: e.label, bad: e.bad, reasons: e.reasons }, e.bad ? 'bad channel' : 'channel recovered');
+    sessionRef?.setWarning(`bad-channels:${e.stream}`, bad.length ? `bad channels on ${e.stream}: ${bad.join(', ')}` : undefined);
+  });
+  // Channel metadata as the pipeline sees it (after mapStream), per stream.
+  const mapped = new Map<string, StreamMeta>();
 
   // Apps hear about dropped stale frames at once (at most once a second), not only in the health summary.
   let staleSent = 0;
@@ -181,22 +198,30 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   const sub: Subscription = merge(signal$, ...markers$).subscribe({
     next: (c) => {
       for (const fn of rawFns) fn(c);
+      let k = c;
       if (c.kind === 'stream') {
-        streams.set(c.stream, c.meta);
+        const meta = opts.mapStream ? opts.mapStream(c.meta) : c.meta;
+        mapped.set(c.stream, meta);
+        streams.set(c.stream, meta);
+        k = { ...c, meta };
         sendStatus(readyState());
+      } else if (c.kind === 'signal' && opts.mapStream) {
+        const meta = mapped.get(c.stream);
+        if (meta && meta.channels.length === c.channels.length) k = { ...c, channels: meta.channels };
       }
-      pipeline.push(c);
+      pipeline.push(k);
       afterPush();
     },
     error: (e) => log.error({ err: (e as Error).message }, 'acquisition failed'),
   });
-  return {
+  const session: RunningSession = {
     port,
     server: srv,
     pipeline,
     streams,
     onIntent: (fn) => pipeline.onIntent(fn),
     onFeedback: (fn) => pipeline.onFeedback(fn),
+    onBadChannel: (fn) => pipeline.onBadChannel(fn),
     onRawChunk: (fn) => rawFns.push(fn),
     setWarning(key, text, extra) {
       const had = warnings.get(key);
@@ -216,4 +241,6 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
       await decoder.close();
     },
   };
+  sessionRef = session;
+  return session;
 }

@@ -6,7 +6,7 @@
 import { NonFiniteRepair } from '../acquire/repair.ts';
 import { Framer, type Frame, type FramerOptions } from '../align/framer.ts';
 import { ClockCorrector, type ClockOptions } from '../clock/clock.ts';
-import { DspChain, type DspOptions } from '../dsp/chain.ts';
+import { DspChain, type DspChainHooks, type DspOptions } from '../dsp/chain.ts';
 import type { Stage } from '../stage.ts';
 import type { Chunk } from '../types.ts';
 
@@ -41,14 +41,14 @@ export class ClockStage implements Stage<Chunk, Chunk, ClockCorrector> {
 export class DspStage implements Stage<Chunk, Chunk, DspChain> {
   readonly name = 'dsp';
   state: DspChain;
-  constructor(private readonly opts?: DspOptions) {
-    this.state = new DspChain(opts);
+  constructor(private readonly opts?: DspOptions, private readonly hooks?: DspChainHooks) {
+    this.state = new DspChain(opts, hooks);
   }
   push(c: Chunk): Chunk[] {
     return this.state.process(c);
   }
   reset(): void {
-    this.state = new DspChain(this.opts);
+    this.state = new DspChain(this.opts, this.hooks);
   }
 }
 
