@@ -5,6 +5,8 @@ import { evaluate, type EvalParadigm } from '../eval/evaluate.ts';
 import { jsonReport, svgReport, textReport } from '../eval/report.ts';
 import { num, parse, UsageError } from './args.ts';
 import { decoderChoice, loadDecoder } from './decoder-options.ts';
+import { ELECTRODE_HELP, ELECTRODE_OPTIONS, loadElectrodeTable } from './electrode-options.ts';
+import { attachElectrodesToChannels } from '../../adapters/bids/electrodes.ts';
 
 const HELP = `neurox evaluate --train FILES [--test FILES] --paradigm mi|p300|ssvep [options]
   --train F[,F...]    labelled recordings to train on (repeatable; XDF or EDF/BDF)
@@ -25,7 +27,7 @@ const HELP = `neurox evaluate --train FILES [--test FILES] --paradigm mi|p300|ss
   --json              print the result as JSON (metrics and every trial)
   --plot FILE.svg     save a plot: confusion matrix + per-trial probabilities
   --lenient           read damaged files up to the damage (default: fail naming the byte offset)
-Labels from XDF marker streams are <paradigm>:<class> (mi:left, p300:target, ssvep:10).
+${ELECTRODE_HELP}Labels from XDF marker streams are <paradigm>:<class> (mi:left, p300:target, ssvep:10).
 `;
 
 export async function evaluateCli(argv: string[]): Promise<number> {
@@ -47,6 +49,7 @@ export async function evaluateCli(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     plot: { type: 'string' },
     lenient: { type: 'boolean' },
+    ...ELECTRODE_OPTIONS,
     help: { type: 'boolean' },
   });
   if (values.help) {
@@ -59,6 +62,7 @@ export async function evaluateCli(argv: string[]): Promise<number> {
   const train = files(values.train);
   if (!train.length) throw new UsageError('neurox evaluate: --train is required (see: neurox evaluate --help)');
   decoderChoice('evaluate', values);
+  const electrodes = loadElectrodeTable('evaluate', values);
   const frameDecoder = values.decoder === 'diver-s' ? await loadDecoder('evaluate', { ...values, paradigm }) : undefined;
   try {
     const r = await evaluate({
@@ -75,6 +79,8 @@ export async function evaluateCli(argv: string[]): Promise<number> {
       window: values.window === undefined ? undefined : num('window', values.window, 1, (x) => x > 0 && x <= 30),
       trialSeconds: values['trial-seconds'] === undefined ? undefined : num('trial-seconds', values['trial-seconds'], 4, (x) => x > 0),
       lenient: values.lenient,
+      mapChannels: electrodes ? (ch) => attachElectrodesToChannels(ch, electrodes).channels : undefined,
+      dsp: values['bad-channels'] ? { badChannels: true } : undefined,
     });
     if (values.json) process.stdout.write(`${JSON.stringify(jsonReport(r), null, 1)}\n`);
     else process.stdout.write(textReport(r));

@@ -26,6 +26,7 @@ import { butterSos } from './design.ts';
 import { SosFilter } from './sos.ts';
 import { channelKey, nSamples } from './chunk.ts';
 import { shaftLayout } from './montage.ts';
+import { isNonNeural } from './contacts.ts';
 
 const log = logger('dsp.badchannels');
 
@@ -61,7 +62,7 @@ export interface BadChannelOptions {
   lineRel?: number;
   corrMin?: number;
   neighbours?: number;
-  /** Only channels of these types are tested (default: all but MISC/TRIG/STIM/COUNTER/AUDIO/BANDPOWER). */
+  /** Only channels of these types are tested (default: all but MISC/TRIG/STIM/COUNTER/AUDIO/BANDPOWER and non-neural names such as EKG1, DC01). */
   types?: string[];
 }
 
@@ -131,7 +132,8 @@ export class BadChannelDetector {
     this.C = chunk.channels.length;
     this.key = channelKey(chunk.channels);
     this.stream = chunk.stream;
-    this.tested = chunk.channels.map((c) => (this.o.types ? this.o.types.includes(c.type ?? '') : !SKIP_TYPES.has((c.type ?? '').toUpperCase())));
+    // Non-neural inputs (EKG, DC, triggers, by type or name) are never judged: they do not look like brain signal.
+    this.tested = chunk.channels.map((c) => (this.o.types ? this.o.types.includes(c.type ?? '') : !SKIP_TYPES.has((c.type ?? '').toUpperCase()) && !isNonNeural(c)));
     this.winN = Math.max(8, Math.round(this.o.windowSec * this.fs));
     this.hopN = Math.max(1, Math.round(this.o.hopSec * this.fs));
     this.raw = new Float64Array(this.winN * this.C);

@@ -8,6 +8,7 @@
 import type { ChannelInfo, SignalChunk } from '../types.ts';
 import { logger } from '../log.ts';
 import { channelKey, nSamples, withData, type ChunkProcessor } from './chunk.ts';
+import { cleanLabel, isNonNeural, parseContactLabel, shaftKey } from './contacts.ts';
 
 const log = logger('dsp.montage');
 
@@ -106,7 +107,8 @@ export class MontageProcessor implements ChunkProcessor {
 
 /**
  * Common average reference: every channel minus the mean of the good channels
- * (channels in `exclude` — e.g. bad ones — still get re-referenced but do not enter the mean).
+ * (channels in `exclude` — e.g. bad ones — and non-neural ones such as EKG, DC or trigger inputs
+ * still get re-referenced but do not enter the mean; `types` replaces the non-neural rule).
  * Implemented as mean-then-subtract (O(C) per sample), not as a dense matrix.
  */
 export class CommonAverageReference implements ChunkProcessor {
@@ -128,7 +130,7 @@ export class CommonAverageReference implements ChunkProcessor {
     const good: number[] = [];
     channels.forEach((ch, i) => {
       if (ex.has(ch.label)) return;
-      if (this.types && !this.types.includes(ch.type ?? '')) return;
+      if (this.types ? !this.types.includes(ch.type ?? '') : isNonNeural(ch)) return;
       good.push(i);
     });
     this.good = Int32Array.from(good);
@@ -166,31 +168,24 @@ export class CommonAverageReference implements ChunkProcessor {
 // ---------------------------------------------------------------- SEEG shafts
 export interface ShaftContact { index: number; shaft: string; contact: number; info: ChannelInfo }
 
-const NON_NEURAL = new Set(['MISC', 'ECG', 'EKG', 'EMG', 'EOG', 'TRIG', 'STIM', 'COUNTER', 'AUDIO', 'RESP', 'BANDPOWER']);
-
-/** Split a label like `LA12`, `B'3`, `LA 4` or `LA-4` into shaft and contact number. */
-export function parseContactLabel(label: string): { shaft: string; contact: number } | null {
-  const m = /^(.*?\D)\s*[-_ ]?\s*(\d+)$/.exec(label.trim());
-  if (!m) return null;
-  const shaft = m[1]!.replace(/[\s_-]+$/, '');
-  if (!shaft) return null;
-  return { shaft, contact: Number(m[2]) };
-}
+export { parseContactLabel } from './contacts.ts';
 
 /**
- * Group channels into shafts, contacts sorted deepest first (contact 1 = deepest).
- * Shaft from `ChannelInfo.shaft` or the label prefix; contact from `ChannelInfo.contact`,
- * the label's trailing number, or — if neither — the order along the shaft's main axis
- * from its positions (the end nearest the shaft's centroid-projected minimum is contact 1).
+ * Group channels into shafts (SEEG) or strips/grid rows (ECoG), contacts sorted deepest first
+ * (contact 1 = deepest). Shaft from `ChannelInfo.shaft` or the label (see `contacts.ts`: prefixes,
+ * primes, case and separators are normalised); contact from `ChannelInfo.contact`, the label's
+ * trailing number, or — if neither — the order along the shaft's main axis from its positions.
+ * Non-neural channels (by type or by name: EKG1, DC01, TRIG, `EDF Annotations`, …) and excluded
+ * labels never enter a shaft.
  */
 export function shaftLayout(channels: ChannelInfo[], exclude: Set<string> = new Set()): Map<string, ShaftContact[]> {
   const shafts = new Map<string, ShaftContact[]>();
   const needsGeom = new Map<string, ShaftContact[]>();
   channels.forEach((info, index) => {
     if (exclude.has(info.label)) return;
-    if (info.type && NON_NEURAL.has(info.type.toUpperCase())) return;
+    if (isNonNeural(info)) return;
     const parsed = parseContactLabel(info.label);
-    const shaft = info.shaft ?? parsed?.shaft;
+    const shaft = info.shaft !== undefined ? shaftKey(info.shaft) : parsed?.shaft;
     if (!shaft) return;
     const contact = info.contact ?? (parsed && parsed.shaft === shaft ? parsed.contact : undefined);
     const entry: ShaftContact = { index, shaft, contact: contact ?? NaN, info };
@@ -235,17 +230,41 @@ export interface BipolarOptions {
   bridgeGaps?: boolean;
   /** Skip pairs farther apart than this (same unit as ChannelInfo.pos) when positions are known. */
   maxDistance?: number;
+  /**
+   * When every contact of a shaft/strip has a position and it has ≥ 3 pairs, skip pairs longer
+   * than this many times the shaft's median pair length: consecutive numbers that are not
+   * neighbours (the end of one row of an ECoG grid and the start of the next). Default 2; 0 = off.
+   */
+  neighbourFactor?: number;
 }
 
-/** Bipolar montage: for each shaft, `contact k − contact k+1` for adjacent contacts (deep minus superficial). */
+/**
+ * Bipolar montage: for each shaft, `contact k − contact k+1` for adjacent contacts (deep minus
+ * superficial), labelled `${a}-${b}` with the cleaned contact names (prefix and reference suffix
+ * removed: `POL L'1` → `L'1`). A missing or excluded contact number breaks the chain (no pair
+ * across it unless `bridgeGaps`); a shaft with one contact yields nothing.
+ */
 export function bipolarMontage(channels: ChannelInfo[], exclude: Set<string> = new Set(), opts: BipolarOptions = {}): Montage {
   const out: Montage = { channels: [], indices: [], weights: [] };
+  const factor = opts.neighbourFactor ?? 2;
   for (const [shaft, list] of shaftLayout(channels, exclude)) {
+    const pairs: [ShaftContact, ShaftContact][] = [];
     for (let i = 0; i + 1 < list.length; i++) {
       const a = list[i]!, b = list[i + 1]!;
       if (!opts.bridgeGaps && b.contact - a.contact !== 1) continue;
       if (opts.maxDistance !== undefined && a.info.pos && b.info.pos && dist(a.info.pos, b.info.pos) > opts.maxDistance) continue;
-      const info: ChannelInfo = { label: `${a.info.label}-${b.info.label}`, shaft, contact: a.contact };
+      pairs.push([a, b]);
+    }
+    let keep = pairs;
+    if (factor > 0 && pairs.length >= 3 && list.every((e) => e.info.pos)) {
+      const d = pairs.map(([a, b]) => dist(a.info.pos!, b.info.pos!));
+      const med = [...d].sort((x, y) => x - y)[d.length >> 1]!;
+      keep = pairs.filter((_, i) => !(d[i]! > factor * med));
+      if (keep.length < pairs.length)
+        log.debug({ shaft, dropped: pairs.filter((p) => !keep.includes(p)).map(([a, b]) => `${a.info.label}-${b.info.label}`) }, 'pairs of consecutive contacts that are not neighbours skipped');
+    }
+    for (const [a, b] of keep) {
+      const info: ChannelInfo = { label: `${cleanLabel(a.info.label)}-${cleanLabel(b.info.label)}`, shaft, contact: a.contact };
       if (a.info.type) info.type = a.info.type;
       if (a.info.unit) info.unit = a.info.unit;
       const pos = midpoint(a.info.pos, b.info.pos);

@@ -39,6 +39,8 @@ export interface LoadOptions {
   labelMap?: Record<string, string>;
   /** Read damaged files up to the damage instead of failing. */
   lenient?: boolean;
+  /** Rewrites the loaded channel metadata (e.g. attaches electrode positions); same length and order. */
+  mapChannels?: (channels: ChannelInfo[]) => ChannelInfo[];
 }
 
 /**
@@ -143,6 +145,11 @@ async function loadXdf(file: string, opts: LoadOptions): Promise<LabelledRecordi
 }
 
 function finish(file: string, rec: Recording, texts: { t: number; v: string }[], opts: LoadOptions, fileMap: Record<string, string> | undefined): LabelledRecording {
+  if (opts.mapChannels) {
+    const mapped = opts.mapChannels(rec.channels);
+    if (mapped.length !== rec.channels.length) throw new EvalInputError(`${file}: channel mapping changed the channel count`);
+    rec = { ...rec, channels: mapped };
+  }
   const cues: Cue[] = [];
   for (const x of texts) {
     const label = labelOf(x.v, opts, fileMap);

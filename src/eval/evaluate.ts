@@ -20,7 +20,8 @@ import { logger } from '../log.ts';
 import type { FrameDecoder } from '../decode/frame-decoder.ts';
 import type { Decoded } from '../emit/intents.ts';
 import { recordingFrames } from '../session/offline.ts';
-import { EvalInputError, loadLabelled, type LabelledRecording } from './data.ts';
+import { EvalInputError, loadLabelled, type LabelledRecording, type LoadOptions } from './data.ts';
+import type { DspOptions } from '../dsp/chain.ts';
 import { computeMetrics, type Metrics, type TrialOutcome } from './metrics.ts';
 
 const log = logger('eval');
@@ -45,6 +46,10 @@ export interface EvalOptions {
   /** Seconds per trial for the ITR (default: `to` for mi/ssvep, the median stimulus spacing for p300). */
   trialSeconds?: number;
   lenient?: boolean;
+  /** Rewrites each recording's channel metadata after loading (e.g. electrode positions from a BIDS electrodes.tsv). */
+  mapChannels?: LoadOptions['mapChannels'];
+  /** The dsp stage the frames go through (as live `--notch`, `--montage`, `--bad-channels`); none by default. */
+  dsp?: DspOptions;
   /**
    * A decoder that reads frames itself (DIVER-S): every frame of each recording
    * goes through it in order, exactly as live, and its class probabilities (log)
@@ -126,7 +131,7 @@ async function extractUnitsWith(dec: FrameDecoder, lr: LabelledRecording, o: Eva
   const t0 = rec.t0 ?? 0;
   const pending: [Unit, Promise<Decoded | undefined> | Decoded | undefined][] = [];
   const labels = dec.labels;
-  for (const f of recordingFrames({ ...rec, events: [] }, { hop: o.hop, window: o.window })) {
+  for (const f of recordingFrames({ ...rec, events: [] }, { hop: o.hop, window: o.window, dsp: o.dsp })) {
     const r = dec.decode(f);
     const t = f.tEnd - t0;
     const u = [...units].reverse().find((x) => t >= x.onset + from && t <= x.onset + to);
@@ -174,7 +179,7 @@ export function extractUnits(lr: LabelledRecording, o: EvalOptions, classes: Set
     };
   }
   let k = 0;
-  for (const f of recordingFrames({ ...rec, events: [] }, { hop: o.hop, window: o.window })) {
+  for (const f of recordingFrames({ ...rec, events: [] }, { hop: o.hop, window: o.window, dsp: o.dsp })) {
     const t = f.tEnd - t0;
     while (k < units.length && t > units[k]!.onset + to) k++;
     if (k >= units.length) break;
@@ -199,7 +204,7 @@ function median(xs: number[]): number {
 /** Run one evaluation (train/test or K-fold CV). */
 export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   if (o.train.length === 0) throw new EvalInputError('evaluate: no training file');
-  const load = (f: string) => loadLabelled(f, { paradigm: o.paradigm, labelMap: o.labelMap, lenient: o.lenient });
+  const load = (f: string) => loadLabelled(f, { paradigm: o.paradigm, labelMap: o.labelMap, lenient: o.lenient, mapChannels: o.mapChannels });
   const trainRecs = [];
   for (const f of o.train) trainRecs.push(await load(f));
   const testRecs = [];

@@ -1,0 +1,2 @@
+/** BIDS sidecars: electrode positions (`*_electrodes.tsv` + `*_coordsystem.json`). */
+export * from './electrodes.ts';
