@@ -18,14 +18,16 @@ import {
   bandpass, notch, bipolar, resample, mulberry32,
 } from '../src/dsp/index.ts';
 import type { ChannelInfo, Chunk, SignalChunk } from '../src/types.ts';
+import { scriptOptions } from '../src/cli/args.ts';
 
-const arg = (name: string, def: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
-const SECONDS = arg('seconds', 4);
-const REPS = arg('reps', 3);
-const CHUNK = arg('chunk', 64);
+const opts = scriptOptions(process.argv.slice(2), {
+  seconds: { type: 'number', default: 4, help: 'seconds of signal per repetition' },
+  reps: { type: 'number', default: 3, help: 'repetitions (the median is reported)' },
+  chunk: { type: 'number', default: 64, help: 'samples per chunk' },
+}, 'bench/dsp.ts');
+const SECONDS = opts.seconds;
+const REPS = opts.reps;
+const CHUNK = opts.chunk;
 const FS = 2048;
 
 function seegChannels(n: number): ChannelInfo[] {

@@ -11,14 +11,17 @@
  * Prints one JSON object on stdout.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { scriptOptions } from '../src/cli/args.ts';
 import { cpus } from 'node:os';
 import { lslSource, localClock, closeAllInlets } from '../adapters/lsl/index.ts';
 import { ClockCorrector } from '../src/clock/index.ts';
-import { CounterCheck, counterOutlet } from '../test/helpers/counter-process.ts';
+import { CounterCheck, counterOutlet } from '../devices/counter.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' } } });
-const SECONDS = Number(values.seconds ?? 8);
+const values = scriptOptions(process.argv.slice(2), {
+  seconds: { type: 'number', default: 8, help: 'seconds per configuration' },
+  configs: { type: 'string', help: 'comma list of CHANNELSxRATE' },
+}, 'bench/ingest.ts');
+const SECONDS = values.seconds;
 const CONFIGS = (values.configs ?? '64x1000,256x2048,512x2048,1024x2048,2048x2048,1024x4096')
   .split(',')
   .map((s) => s.split('x').map(Number) as [number, number]);

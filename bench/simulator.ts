@@ -4,12 +4,15 @@
  * Reports wall-clock and CPU-time factors (CPU time is the robust number on a shared
  * machine; pin with `taskset -c 0` to keep it on one core).
  *
- *   node --import tsx bench/simulator.ts [seconds-of-signal=30]
+ *   node --import tsx bench/simulator.ts [--seconds 30]
  */
 import { counterProfile, getProfile, type DeviceProfile } from '../devices/profiles.ts';
 import { SignalGenerator } from '../devices/signal-model.ts';
+import { scriptOptions } from '../src/cli/args.ts';
 
-const secs = Number(process.argv[2] ?? 30);
+const secs = scriptOptions(process.argv.slice(2), {
+  seconds: { type: 'number', default: 30, help: 'seconds of signal per profile' },
+}, 'bench/simulator.ts').seconds;
 const cases: [string, DeviceProfile][] = [
   ['eeg64-160', getProfile('eeg64-160')],
   ['eeg64-500', getProfile('eeg64-500')],

@@ -2,7 +2,7 @@
  * `neurox simulate`: publish a simulated device as real LSL outlets until SIGINT/SIGTERM
  * (or --duration seconds). Prints one JSON line with the published streams on stdout.
  */
-import { UsageError, parse } from '../src/cli/args.ts';
+import { UsageError, optNum, parse } from '../src/cli/args.ts';
 import { PARADIGMS, PROFILES, type Paradigm } from './profiles.ts';
 import { localClock } from '../adapters/lsl/index.ts';
 import { startSimulator, type Simulator } from './simulate.ts';
@@ -53,13 +53,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function number(name: string, v: string | undefined, ok: (x: number) => boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !ok(x)) throw new UsageError(`neurox simulate: --${name}: invalid value "${v}"`);
-  return x;
-}
-
 /** Parse argv (without the `simulate` word), run until SIGINT/SIGTERM or --duration; returns the exit code. */
 export async function simulateCli(argv: string[]): Promise<number> {
   const { values: a } = parse('simulate', argv, OPTIONS);
@@ -85,12 +78,12 @@ export async function simulateCli(argv: string[]): Promise<number> {
   if (a.paradigm !== undefined && !PARADIGMS.includes(a.paradigm as Paradigm)) {
     throw new UsageError(`neurox simulate: unknown paradigm '${a.paradigm}'; valid: ${PARADIGMS.join(', ')}`);
   }
-  const seed = number('seed', a.seed, Number.isSafeInteger) ?? 1;
-  const duration = number('duration', a.duration, (x) => x > 0);
-  const channels = number('channels', a.channels, (x) => Number.isInteger(x) && x >= 1);
-  const srate = number('srate', a.srate, (x) => x > 0);
-  const chunkMs = number('chunk-ms', a['chunk-ms'], (x) => x > 0 && x <= 1000);
-  const line = number('line', a.line, (x) => x === 50 || x === 60) as 50 | 60 | undefined;
+  const seed = optNum('seed', a.seed, Number.isSafeInteger) ?? 1;
+  const duration = optNum('duration', a.duration, (x) => x > 0);
+  const channels = optNum('channels', a.channels, (x) => Number.isInteger(x) && x >= 1);
+  const srate = optNum('srate', a.srate, (x) => x > 0);
+  const chunkMs = optNum('chunk-ms', a['chunk-ms'], (x) => x > 0 && x <= 1000);
+  const line = optNum('line', a.line, (x) => x === 50 || x === 60) as 50 | 60 | undefined;
   if (channels !== undefined && !(devices.length === 1 && devices[0] === 'counter')) {
     throw new UsageError(`neurox simulate: --channels only applies to --device counter`);
   }

@@ -29,12 +29,12 @@ export { WORDS, WORD_LIST, VOWELS, wordDuration } from './speech.ts';
 export {
   SignalGenerator,
   generateRecording,
-  designPink,
   type GeneratorOptions,
   type ArtifactSwitches,
   type DropoutOptions,
   type SimEvent,
   type Recording,
 } from './signal-model.ts';
+export { designPink } from './noise-filters.ts';
 export { startSimulator, resolveProfile, type SimulatorOptions, type Simulator, type PublishedStream } from './simulate.ts';
 export { simulateCli } from './cli.ts';

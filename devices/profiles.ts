@@ -14,8 +14,9 @@ import {
   tenTenPosition,
 } from './geometry.ts';
 
-export type Paradigm = 'mi' | 'p300' | 'ssvep' | 'speech' | 'rest';
-export const PARADIGMS: readonly Paradigm[] = ['mi', 'p300', 'ssvep', 'speech', 'rest'];
+import type { Paradigm } from '../src/paradigm.ts';
+
+export { PARADIGMS, type Paradigm } from '../src/paradigm.ts';
 
 export type DeviceKind = 'eeg' | 'seeg' | 'ecog' | 'meg' | 'audio' | 'markers' | 'synthetic';
 

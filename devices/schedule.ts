@@ -11,9 +11,12 @@
  * forever. Each trial is a cue of `cueSec` (marker at cue onset) followed by a `rest`
  * of `restSec` + U(0, `restJitterSec`).
  */
-import type { Paradigm } from './profiles.ts';
-import { Rng, hashString } from './prng.ts';
-import { WORD_LIST, wordDuration } from './speech.ts';
+import type { Paradigm } from '../src/paradigm.ts';
+import { Rng, hashString } from '../src/util/random.ts';
+import { wordDuration } from './speech.ts';
+import { MI_CLASSES, SSVEP_FREQS, WORD_LIST } from '../src/paradigm.ts';
+
+export { MI_CLASSES, SSVEP_FREQS };
 
 export interface ScheduleOptions {
   /** Run a calibration block first (default true). */
@@ -38,9 +41,6 @@ export interface ScheduleOptions {
   /** p300: stimulus onset asynchrony, s. */
   p300SoaSec: number;
 }
-
-export const SSVEP_FREQS: readonly string[] = ['8.57', '10', '12', '15'];
-export const MI_CLASSES: readonly string[] = ['left', 'right', 'feet'];
 
 export function defaultScheduleOptions(paradigm: Paradigm): ScheduleOptions {
   const base = {

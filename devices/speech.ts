@@ -1,12 +1,15 @@
 /**
  * Speech material for the `speech` paradigm: a small word vocabulary with phone-like
  * segments, the articulatory feature time courses that the simulated neural speech
- * sites are tuned to (see signal-model.ts, speechTuning), and a cheap formant
+ * sites are tuned to (see speech-tuning.ts, speechTuning), and a cheap formant
  * synthesiser (Klatt-style cascade of second-order resonators excited by a glottal
  * pulse train; Klatt 1980) for the `audio16k` profile.
  * Vowel formants are the adult-male averages of Peterson & Barney (1952).
  */
-import { Rng } from './prng.ts';
+import { Rng } from '../src/util/random.ts';
+import { WORD_LIST, type Word } from '../src/paradigm.ts';
+
+export { WORD_LIST };
 
 /** F1, F2, F3 (Hz) of the vowels used (Peterson & Barney 1952, male averages). */
 export const VOWELS: Record<string, [number, number, number]> = {
@@ -25,7 +28,7 @@ export const VOWELS: Record<string, [number, number, number]> = {
 /** A phone-like segment: a vowel (voiced, formants) or a frication burst (noise). */
 export type Segment = { v: string; dur: number } | { noise: number /* centre Hz */; dur: number } | { gap: number };
 
-/** The vocabulary: each word as a segment sequence (durations in seconds). */
+/** The vocabulary (src/paradigm.ts WORD_LIST): each word as a segment sequence (durations in seconds). */
 export const WORDS: Record<string, Segment[]> = {
   yes: [{ v: 'i', dur: 0.06 }, { v: 'E', dur: 0.2 }, { noise: 5500, dur: 0.12 }],
   no: [{ v: 'o', dur: 0.22 }, { v: 'U', dur: 0.12 }],
@@ -37,9 +40,7 @@ export const WORDS: Record<string, Segment[]> = {
   right: [{ v: 'R', dur: 0.06 }, { v: 'a', dur: 0.16 }, { v: 'I', dur: 0.1 }, { gap: 0.04 }, { noise: 3000, dur: 0.03 }],
   up: [{ v: 'V', dur: 0.2 }, { gap: 0.06 }, { noise: 900, dur: 0.03 }],
   down: [{ gap: 0.03 }, { v: 'ae', dur: 0.2 }, { v: 'U', dur: 0.14 }, { v: 'u', dur: 0.06 }],
-};
-
-export const WORD_LIST: readonly string[] = Object.keys(WORDS);
+} satisfies Record<Word, Segment[]>;
 
 /** Spoken duration of a word (s). */
 export function wordDuration(word: string): number {
@@ -70,7 +71,7 @@ export function wordEnvelope(word: string, dt: number): number {
 
 /**
  * Phonetic / articulatory feature channels that word-specific neural responses are
- * tuned to (signal-model.ts, role 'hg-speech'). Intracranial high gamma at single
+ * tuned to (speech-tuning.ts, role 'hg-speech'). Intracranial high gamma at single
  * speech sites tracks a few such features rather than the word as a whole: ventral
  * sensorimotor sites are organised by articulator (labial, coronal, dorsal, laryngeal;
  * Bouchard et al. 2013, Nature 495:327) and encode articulatory kinematic trajectories

@@ -9,24 +9,24 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { logger } from '../src/log.ts';
-import { parseArgs, UsageError, type OptSpec } from './util/args.ts';
+import { parseOptions, UsageError, type OptSpec } from '../src/cli/args.ts';
 import { lossSvg } from './util/plot.ts';
 import { teacherConfig, studentConfig, paramCount, stepMacs, weightShapes } from './diver/config.ts';
 import { initWeights, toTensors, rng } from './diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from './diver/export.ts';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { buildDatasets, type DataOptions } from './pipeline-data.ts';
-import { initBackend, inputStats, fitAdapters, fitAdaptersToTeacher, makeVariables, trainPhases, variablesToArrays, evaluate, type TrainPhase } from './train.ts';
+import { initBackend, inputStats, fitAdapters, fitAdaptersToTeacher, makeVariables, trainPhases, variablesToArrays, evaluate, type TrainPhase } from './train/index.ts';
 
 const log = logger('model-cli');
 
-const common: OptSpec = {
+const common = {
   quick: { type: 'boolean', default: false, help: 'tiny data and steps (< 1 min), checks that the loss decreases' },
   seed: { type: 'number', default: 1, help: 'seed for init, data and batches' },
   out: { type: 'string', default: 'models/out', help: 'output folder (checkpoints, loss plots, eval JSON)' },
   progress: { type: 'boolean', default: true, help: 'progress bar on stderr' },
   tasks: { type: 'string', default: 'mi,p300,ssvep,speech', help: 'simulated paradigms (comma list)' },
-};
+} satisfies OptSpec;
 
 function run(fn: () => Promise<void>): Promise<number> {
   return fn().then(
@@ -86,25 +86,26 @@ function assignHeads(vars: Record<string, tf.Variable>, h: { 'head.w': Float32Ar
 }
 
 /** Batch shape and data options shared by teacher training and distillation. */
-const training: OptSpec = {
+const training = {
   batch: { type: 'number', default: 4, help: 'sequences per batch' },
   seq: { type: 'number', default: 32, help: 'frames per sequence' },
   'max-channels': { type: 'number', default: 32, help: 'random channel subset per batch' },
   recordings: { type: 'number', default: 3, help: 'simulated training recordings per paradigm' },
   seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
   lr: { type: 'number', default: 2e-3, help: 'peak learning rate' },
-};
+} satisfies OptSpec;
 
-const teacherSpec: OptSpec = {
+/** Options of `neurox train teacher`. */
+export const teacherSpec = {
   ...common,
   'pretrain-steps': { type: 'number', default: 40, help: 'masked-reconstruction pretraining steps' },
   'finetune-steps': { type: 'number', default: 500, help: 'supervised head fine-tuning steps' },
   ...training,
-};
+} satisfies OptSpec;
 
 export function trainCli(argv: string[]): Promise<number> {
   return run(async () => {
-    const a = parseArgs(argv, teacherSpec, 'train teacher');
+    const a = parseOptions(argv, teacherSpec, 'train teacher');
     const t0 = performance.now();
     const backend = await initBackend();
     mkdirSync(a.out, { recursive: true });
@@ -151,7 +152,8 @@ export function trainCli(argv: string[]): Promise<number> {
   });
 }
 
-const distillSpec: OptSpec = {
+/** Options of `neurox distill`. */
+export const distillSpec = {
   ...common,
   teacher: { type: 'string', default: '', help: 'teacher checkpoint (default OUT/teacher.json)' },
   steps: { type: 'number', default: 1000, help: 'distillation steps' },
@@ -161,11 +163,11 @@ const distillSpec: OptSpec = {
   'head-recordings': { type: 'number', default: 3, help: 'unlabelled recordings per paradigm added for --head teacher (the --transfer ones count)' },
   'head-only': { type: 'boolean', default: false, help: 'refit the adapters of OUT/student.json and rewrite it, without distilling' },
   ...training,
-};
+} satisfies OptSpec;
 
 export function distillCli(argv: string[]): Promise<number> {
   return run(async () => {
-    const a = parseArgs(argv, distillSpec, 'distill');
+    const a = parseOptions(argv, distillSpec, 'distill');
     if (a.head !== 'teacher' && a.head !== 'lda') throw new UsageError(`distill: --head must be 'teacher' or 'lda', got '${a.head}'`);
     const t0 = performance.now();
     const backend = await initBackend();
@@ -230,7 +232,8 @@ export function distillCli(argv: string[]): Promise<number> {
   });
 }
 
-const quantSpec: OptSpec = {
+/** Options of `neurox quantize`. */
+export const quantSpec = {
   ...common,
   student: { type: 'string', default: '', help: 'student checkpoint (default OUT/student.json)' },
   onnx: { type: 'string', default: '', help: 'int8 ONNX output (default OUT/diver-s.int8.onnx)' },
@@ -238,11 +241,11 @@ const quantSpec: OptSpec = {
   recordings: { type: 'number', default: 3, help: '(data options, for the evaluation set)' },
   seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
   eval: { type: 'boolean', default: true, help: 'evaluate float vs int8 twin on held-out data' },
-};
+} satisfies OptSpec;
 
 export function quantizeCli(argv: string[]): Promise<number> {
   return run(async () => {
-    const a = parseArgs(argv, quantSpec, 'quantize');
+    const a = parseOptions(argv, quantSpec, 'quantize');
     const backend = await initBackend();
     mkdirSync(a.out, { recursive: true });
     const ck = loadCheckpoint(a.student || join(a.out, 'student.json'));

@@ -1,10 +1,10 @@
 /**
  * Training / evaluation data for DIVER-S: simulator recordings
  * (devices/signal-model.ts) and EEGMMIDB runs (adapters/edf), turned into
- * per-frame features (src/model/features.ts, the same code the runtime uses)
+ * per-frame features (src/tokenize/diver-features.ts, the same code the runtime uses)
  * and per-frame labels for each paradigm's adapter.
  */
-import { FrameFeaturizer, FEAT_DIM, POS_DIM } from '../src/model/features.ts';
+import { FrameFeaturizer, FEAT_DIM, POS_DIM } from '../src/tokenize/diver-features.ts';
 import type { ChannelInfo } from '../src/types.ts';
 import { generateRecording } from '../devices/signal-model.ts';
 import { tenTenPosition } from '../devices/geometry.ts';
@@ -174,7 +174,8 @@ export function simRecording(task: Task, seed: number, seconds: number, profile 
   return { name: `sim:${profile}:${task}:${seed}`, data: r.data, srate: r.srate, channels: r.channels, events: r.events, task };
 }
 
-export const EEGMMIDB_DIR = new URL('../../shared/data/eegmmidb/', import.meta.url);
+/** The EEGMMIDB runs committed with the repository (test/data/eegmmidb). */
+export const EEGMMIDB_DIR = new URL('../test/data/eegmmidb/', import.meta.url);
 
 /**
  * An EEGMMIDB run (S001R03–R06) as a recording in µV with 10-10 positions.

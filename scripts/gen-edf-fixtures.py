@@ -5,8 +5,8 @@ Run with Debian's python3-mne (apt-get install -y python3-mne):
 
     /usr/bin/python3 scripts/gen-edf-fixtures.py
 
-Writes test/formats/fixtures/edf-mne.json: for every file in ../shared/data/edf and
-../shared/data/eegmmidb, the channel names, rates, sample counts, annotations and
+Writes test/formats/fixtures/edf-mne.json: for every file in test/data/edf and
+test/data/eegmmidb, the channel names, rates, sample counts, annotations and
 a few sample values (in the file's own physical units) as MNE reads them, plus the
 BDF Status events from mne.find_events. The reader test compares against it.
 """
@@ -19,7 +19,7 @@ import numpy as np
 
 mne.set_log_level("ERROR")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(ROOT, "..", "shared", "data")
+DATA = os.path.join(ROOT, "test", "data")
 OUT = os.path.join(ROOT, "test", "formats", "fixtures", "edf-mne.json")
 
 FILES = [

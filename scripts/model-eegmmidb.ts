@@ -14,19 +14,23 @@
  *   node --import tsx scripts/model-eegmmidb.ts [--out models/out] [--cv 5]
  */
 import { writeFileSync } from 'node:fs';
+import { scriptOptions } from '../src/cli/args.ts';
 import { join } from 'node:path';
 import { eegmmidbRecording, toFrameSet, EEGMMIDB_DIR } from '../models/data.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
 import { adapterSlices, nClasses } from '../models/diver/config.ts';
 import { toTensors } from '../models/diver/tfmodel.ts';
-import { initBackend, recordingEmbeddings, recordingLogits } from '../models/train.ts';
+import { initBackend, recordingEmbeddings, recordingLogits } from '../models/train/index.ts';
 import { evaluate } from '../src/eval/evaluate.ts';
 import { loadLabelled } from '../src/eval/data.ts';
 import { fitLda, predictLda } from '../src/decode/lda.ts';
 
-const argv = process.argv.slice(2);
-const outDir = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'models/out';
-const K = argv.includes('--cv') ? Number(argv[argv.indexOf('--cv') + 1]) : 5;
+const opts = scriptOptions(process.argv.slice(2), {
+  out: { type: 'string', default: 'models/out', help: 'folder with teacher.json / student.json; the result JSON goes here' },
+  cv: { type: 'number', default: 5, help: 'cross-validation folds' },
+}, 'scripts/model-eegmmidb.ts');
+const outDir = opts.out;
+const K = opts.cv;
 const FROM = 0.5;
 const TO = 4;
 const file = new URL('S001R04.edf', EEGMMIDB_DIR).pathname;

@@ -19,25 +19,34 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scriptOptions } from '../src/cli/args.ts';
 import { simRecording, toFrameSet, SECONDS_FACTOR, type FrameSet, type Task } from '../models/data.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
 import { adapterSlices, featDim, nClasses, type DiverConfig } from '../models/diver/config.ts';
 import { toTensors } from '../models/diver/tfmodel.ts';
-import { initBackend, recordingLogits, scoreOutcomes, trialOutcomes } from '../models/train.ts';
+import { initBackend, recordingLogits, scoreOutcomes, trialOutcomes } from '../models/train/index.ts';
 import { loadModel } from '../src/model/index.ts';
 import { mcnemarP } from '../src/eval/metrics.ts';
 
-const argv = process.argv.slice(2);
-const opt = (k: string, d: string) => (argv.includes(`--${k}`) ? argv[argv.indexOf(`--${k}`) + 1] : d);
-const out = opt('out', 'models/out');
-const onnx = opt('onnx', join(out, 'diver-s.int8.onnx'));
-const seed = Number(opt('seed', '1'));
-const seconds = Number(opt('seconds', '100'));
-const from = Number(opt('from', '0'));
-const recordings = Number(opt('recordings', '4'));
-const merge = opt('merge', '');
-/** KV-cache frames of the streaming runs, comma list (default: the model's own default). */
-const cacheBudgets: (number | undefined)[] = argv.includes('--cache') ? opt('cache', '64').split(',').map(Number) : [undefined];
+const opts = scriptOptions(process.argv.slice(2), {
+  out: { type: 'string', default: 'models/out', help: 'folder with the checkpoints; results go here' },
+  onnx: { type: 'string', help: 'int8 ONNX to run (default OUT/diver-s.int8.onnx)' },
+  seed: { type: 'number', default: 1, help: 'the training seed (held-out seeds derive from it)' },
+  seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
+  from: { type: 'number', default: 0, help: 'first held-out recording index' },
+  recordings: { type: 'number', default: 4, help: 'held-out recordings per paradigm' },
+  merge: { type: 'string', default: '', help: 'summarise these trials-*.json files (comma list) instead of running' },
+  cache: { type: 'string', help: "KV-cache frames of the streaming runs, comma list (default: the model's own)" },
+}, 'scripts/model-eval.ts');
+const out = opts.out;
+const onnx = opts.onnx ?? join(out, 'diver-s.int8.onnx');
+const seed = opts.seed;
+const seconds = opts.seconds;
+const from = opts.from;
+const recordings = opts.recordings;
+const merge = opts.merge;
+/** KV-cache frames of the streaming runs (default: the model's own default). */
+const cacheBudgets: (number | undefined)[] = opts.cache !== undefined ? opts.cache.split(',').map(Number) : [undefined];
 const tasks: Task[] = ['mi', 'p300', 'ssvep', 'speech'];
 
 /** One model on one recording. */

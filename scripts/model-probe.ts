@@ -1,20 +1,24 @@
 /**
- * Linear probe on DIVER-S frame features (src/model/features.ts): shrinkage
+ * Linear probe on DIVER-S frame features (src/tokenize/diver-features.ts): shrinkage
  * LDA (src/decode/lda.ts) on the trial-mean log band powers per channel,
  * trained on simulated recordings and scored on another seed. Shows whether
  * the information the adapters need is in the features at all.
  *   node --import tsx scripts/model-probe.ts [--seconds 100] [--recordings 3]
  */
+import { scriptOptions } from '../src/cli/args.ts';
 import { simRecording, toFrameSet, SECONDS_FACTOR, type Task, type FrameSet } from '../models/data.ts';
 import { teacherConfig } from '../models/diver/config.ts';
 import { fitLda, predictLda } from '../src/decode/lda.ts';
-import { PATCH_LEN, FEAT_DIM } from '../src/model/features.ts';
+import { PATCH_LEN, FEAT_DIM } from '../src/tokenize/diver-features.ts';
 
-const argv = process.argv.slice(2);
-const opt = (k: string, d: number) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? Number(argv[i + 1]) : d; };
-const seconds = opt('seconds', 100);
-const nrec = opt('recordings', 3);
-const tasks = (argv.includes('--tasks') ? argv[argv.indexOf('--tasks') + 1].split(',') : ['mi', 'p300', 'ssvep', 'speech']) as Task[];
+const opts = scriptOptions(process.argv.slice(2), {
+  seconds: { type: 'number', default: 100, help: 'seconds per simulated recording' },
+  recordings: { type: 'number', default: 3, help: 'training recordings per paradigm' },
+  tasks: { type: 'string', default: 'mi,p300,ssvep,speech', help: 'simulated paradigms (comma list)' },
+}, 'scripts/model-probe.ts');
+const seconds = opts.seconds;
+const nrec = opts.recordings;
+const tasks = opts.tasks.split(',').filter(Boolean) as Task[];
 const cfg = teacherConfig();
 
 function trialVec(fs: FrameSet, start: number, end: number, what: 'bands' | 'all'): Float64Array {

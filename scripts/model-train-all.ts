@@ -7,28 +7,22 @@
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainCli, distillCli, quantizeCli } from '../models/cli.ts';
+import { trainCli, distillCli, quantizeCli, teacherSpec, distillSpec, quantSpec } from '../models/cli.ts';
+import { scriptOptions, type OptSpec } from '../src/cli/args.ts';
 
-const ship = process.argv.includes('--ship');
-const argv = process.argv.slice(2).filter((a) => a !== '--ship');
-const outIdx = argv.indexOf('--out');
-const out = outIdx >= 0 ? argv[outIdx + 1] : 'models/out';
+// Every option of the three commands (and --ship); each command gets the ones it knows.
+const all = { ...teacherSpec, ...distillSpec, ...quantSpec, ship: { type: 'boolean', help: 'copy the int8 ONNX over models/diver-s.int8.onnx' } } satisfies OptSpec;
+const noDefaults = Object.fromEntries(Object.entries(all).map(([k, d]) => [k, { type: d.type, help: d.help }])) as OptSpec;
+const given = scriptOptions(process.argv.slice(2), noDefaults, 'scripts/model-train-all.ts');
+const ship = given.ship === true;
+const out = typeof given.out === 'string' ? given.out : teacherSpec.out.default;
 const t0 = performance.now();
-// route each option to the commands that know it
-const only = (names: string[]) => {
-  const r: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i].replace(/^--/, '').split('=')[0];
-    const hasValue = !argv[i].includes('=') && i + 1 < argv.length && !argv[i + 1].startsWith('--');
-    if (names.includes(key)) r.push(argv[i], ...(hasValue ? [argv[i + 1]] : []));
-    if (hasValue) i++;
-  }
-  return r;
-};
-const common = ['quick', 'seed', 'out', 'progress', 'recordings', 'seconds', 'tasks'];
-let rc = await trainCli(only([...common, 'pretrain-steps', 'finetune-steps', 'batch', 'seq', 'max-channels']));
-if (rc === 0) rc = await distillCli(only([...common, 'steps', 'layers', 'transfer', 'head', 'head-recordings', 'batch', 'seq', 'max-channels']));
-if (rc === 0) rc = await quantizeCli([...only(common), '--float-onnx', join(out, 'diver-s.f32.onnx')]);
+/** The options the user gave that `spec` knows, as `--key=value` arguments. */
+const only = (spec: OptSpec): string[] =>
+  Object.entries(given).flatMap(([k, v]) => (v !== undefined && k in spec ? [`--${k}=${v}`] : []));
+let rc = await trainCli(only(teacherSpec));
+if (rc === 0) rc = await distillCli(only(distillSpec));
+if (rc === 0) rc = await quantizeCli([...only(quantSpec), '--float-onnx', join(out, 'diver-s.f32.onnx')]);
 if (rc === 0 && ship) copyFileSync(join(out, 'diver-s.int8.onnx'), 'models/diver-s.int8.onnx');
 process.stderr.write(`model-train-all: rc=${rc} in ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 process.exit(rc);

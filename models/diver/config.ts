@@ -3,9 +3,8 @@
  * training graph (models/diver/tfmodel.ts), the ONNX step exporter
  * (models/diver/export.ts) and the runtime (src/model/).
  */
-import { BANDS_HZ, PATCH_LEN, POS_DIM } from '../../src/model/features.ts';
-import { SSVEP_FREQS } from '../../devices/schedule.ts';
-import { WORD_LIST } from '../../devices/speech.ts';
+import { BANDS_HZ, PATCH_LEN, POS_DIM } from '../../src/tokenize/diver-features.ts';
+import { SSVEP_FREQS, WORD_LIST } from '../../src/paradigm.ts';
 
 export interface AdapterSpec {
   /** Paradigm name: 'mi' | 'p300' | 'ssvep' | 'speech' | 'idle' | anything. */
@@ -21,7 +20,7 @@ export interface DiverConfig {
   /** Per-channel feature vector: resampled patch (patchLen) + log band powers (nBands). */
   patchLen: number;
   nBands: number;
-  /** Per-channel position code length (see src/model/features.ts positionCode). */
+  /** Per-channel position code length (see src/tokenize/diver-features.ts positionCode). */
   posDim: number;
   /** Spatial block (attention across channels inside one frame). */
   dSpatial: number;
@@ -48,7 +47,7 @@ export interface DiverConfig {
 
 /**
  * Task adapters, one per paradigm; label strings follow the simulator's
- * marker vocabulary (devices/schedule.ts). Index 0 of each is the
+ * marker vocabulary (src/paradigm.ts). Index 0 of each is the
  * no-task class (rest / silence / nontarget).
  */
 export const DEFAULT_ADAPTERS: AdapterSpec[] = [

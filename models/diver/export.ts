@@ -17,7 +17,7 @@ import { DT } from '../onnx/proto.ts';
 import { type DiverConfig, TRAIN_ONLY, allLabels, adapterSlices, featDim, nClasses, paramCount, weightShapes } from './config.ts';
 import type { WeightArrays } from './tfmodel.ts';
 import { LN_EPS } from './tfmodel.ts';
-import { BANDS_HZ, CONTEXT_FRAMES } from '../../src/model/features.ts';
+import { BANDS_HZ, CONTEXT_FRAMES } from '../../src/tokenize/diver-features.ts';
 
 export interface QuantTensor {
   q: Int8Array;

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type DiverConfig, featDim, nClasses, weightShapes } from './config.ts';
-import { mulberry32 } from '../../src/dsp/chunk.ts';
+import { gaussian as boxMuller, mulberry32 } from '../../src/util/random.ts';
 
 export type WeightArrays = Record<string, Float32Array>;
 export type WeightTensors = Record<string, tf.Tensor>;
@@ -21,13 +21,8 @@ export const S = (t: tf.Tensor): number[] => t.shape as number[];
 /** Seeded PRNG for init and data order: the project's mulberry32 (same sequence). */
 export const rng = mulberry32;
 
-export function gaussian(r: () => number): () => number {
-  return () => {
-    const u = Math.max(r(), 1e-12);
-    const v = r();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
-}
+/** Normal draws for the initial weights: the project's Box–Muller, cosine-only sequence (the shipped weights' one). */
+export const gaussian = (r: () => number): (() => number) => boxMuller(r, false);
 
 /** Seeded initial weights (plain arrays, so the same numbers reach tfjs and ONNX). */
 export function initWeights(cfg: DiverConfig, seed: number): WeightArrays {

@@ -3,6 +3,7 @@
  * Names are generated; every op returns its output name(s).
  */
 import { ATTR, DT, encodeModel } from './proto.ts';
+import { VERSION } from '../../src/version.ts';
 
 export type AttrValue = number | number[] | string | { ints: number[] } | { floats: number[] } | { float: number };
 export type Dim = number | string;
@@ -124,7 +125,7 @@ export class GraphBuilder {
     const model = {
       irVersion: 8,
       producerName: opts.producer,
-      producerVersion: '0.1.0',
+      producerVersion: VERSION,
       docString: opts.docString ?? '',
       opsetImport: [{ domain: '', version: opts.opset }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),

@@ -8,9 +8,10 @@ import { StreamOutlet } from '../../adapters/lsl/outlet.ts';
 import { IntentServer } from '../../adapters/ws/server.ts';
 import { SERVER_NAME } from '../version.ts';
 import { DECODER_OPTIONS, decoderChoice, loadDecoder } from './decoder-options.ts';
+import { ELECTRODE_HELP, ELECTRODE_OPTIONS, electrodeMapper, loadElectrodeTable } from './electrode-options.ts';
 import { logger } from '../log.ts';
 import { profilePathFor } from '../session/record.ts';
-import { compareIntents, replayRecording, ReplayError } from '../session/replay.ts';
+import { compareIntents, replayRecording, ReplayError } from '../session/replay/index.ts';
 import { XdfFormatError } from '../../adapters/xdf/index.ts';
 import { EdfFormatError } from '../../adapters/edf/index.ts';
 import type { Chunk, Intent, StreamId } from '../types.ts';
@@ -36,7 +37,7 @@ const HELP = `neurox replay <file.xdf|file.edf|file.bdf> [options]
   --compare           compare with the intents recorded live (neurox-intents); exit 3 if they differ
   --lenient           replay a damaged file up to the damage (default: fail naming the byte offset)
   --quiet             do not print intents
-`;
+${ELECTRODE_HELP}`;
 
 export async function replayCli(argv: string[]): Promise<number> {
   try {
@@ -60,6 +61,7 @@ async function replay(argv: string[]): Promise<number> {
       speed: { type: 'string' },
       publish: { type: 'boolean' },
       ...DECODER_OPTIONS,
+      ...ELECTRODE_OPTIONS,
       hop: { type: 'string' },
       window: { type: 'string' },
       port: { type: 'string' },
@@ -77,6 +79,7 @@ async function replay(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('neurox replay: give exactly one recording file (see: neurox replay --help)');
   const file = positionals[0]!;
+  const electrodes = loadElectrodeTable('replay', values);
   const auto = profilePathFor(file);
   decoderChoice('replay', values);
   // An explicit --decoder wins over the profile next to the recording.
@@ -115,6 +118,8 @@ async function replay(argv: string[]): Promise<number> {
       realtime,
       speed,
       lenient: values.lenient,
+      mapStream: electrodeMapper(electrodes),
+      badChannels: values['bad-channels'] || undefined,
       signal: ac.signal,
       onChunk: publisher ? (c) => publisher.push(c) : undefined,
       onIntent: (i: Intent) => {

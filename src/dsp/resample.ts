@@ -1,30 +1,8 @@
 /**
- * Streaming rational polyphase resampler (FIR, linear phase, anti-aliased).
- *
- * Conventions, chosen so that the streaming output equals scipy
- * `resample_poly(x, up, down, window=...)` exactly, up to a fixed delay:
- *
- * - The FIR `h` (length L = 2·halfLen + 1, gain `up`) runs at the upsampled rate up·fsIn.
- * - Streaming output e (0-based, counted from the start or from the last reset) is
- *   evaluated at upsampled position P_e = (e+1)·down − nPrePad, with
- *   nPrePad = down − halfLen mod down (scipy's pre-padding), i.e. on scipy's output grid.
- * - Then  stream[e] = resample_poly(x)[e − D]  for every e ≥ D, with
- *   D = floor(halfLen / down) output samples (`delaySamples`).
- *   The first D outputs are the filter's start-up transient (zero history).
- * - The content of output e is delayed by halfLen / (up·fsIn) seconds relative to its
- *   timestamp (`groupDelaySeconds`, the linear-phase group delay). Timestamps are causal:
- *   output e is stamped at its upsampled position on the input clock,
- *   t = t_in[floor(P/up)] + (P mod up)/(up·fsIn), i.e. the time of the newest input it used.
- *
- * Filter designs:
- * - `'antialias'` (default): Kaiser-window FIR from `kaiserord`, pass band to
- *   `passband`·(new Nyquist) (default 0.8), stop band starting at the new Nyquist,
- *   attenuation `attenuationDb` (default 70 dB). At 2048→1024 Hz: 87 taps,
- *   300 Hz passes (−0.00 dB), ≥ 60 dB attenuation above 512 Hz.
- * - `'scipy'`: scipy's default (`firwin(2·10·max(up,down)+1, 1/max(up,down), ('kaiser', 5.0))`),
- *   cut-off AT the new Nyquist (−6 dB there, so it aliases a little); used to reproduce
- *   `resample_poly` defaults.
- * - a user FIR (`Float64Array`, unit DC gain; multiplied by `up` like scipy's `window=` array).
+ * Streaming rational polyphase resampler (FIR, linear phase, anti-aliased). Its output
+ * grid, delay and timestamps follow scipy `resample_poly` exactly (up to a fixed delay),
+ * so the two can be compared sample for sample: conventions and filter designs in
+ * docs/dsp.md, "Resampling".
  */
 import type { SignalChunk } from '../types.ts';
 import { firwinKaiser, kaiserord } from './design.ts';

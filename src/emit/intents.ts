@@ -7,13 +7,10 @@ import type { Frame } from '../align/framer.ts';
 import type { Intent } from '../types.ts';
 import type { Stage } from '../stage.ts';
 import { localClock } from '../util/clock.ts';
+import type { Decoded } from '../decode/baseline.ts';
 
-/** What a decoder says about one frame. */
-export interface Decoded {
-  label: string;
-  probs: Record<string, number>;
-  confidence: number;
-}
+/** What a decoder says about one frame (defined by the decode stage, below this one). */
+export type { Decoded };
 
 /** A frame and what the decoder made of it: the decode stage's output. */
 export interface DecodedFrame {

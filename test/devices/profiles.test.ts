@@ -1,14 +1,16 @@
 /** Device profiles: montages, geometry, labels and the profile registry. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
 import { PROFILES, getProfile, counterProfile } from '../../devices/profiles.ts';
 import { normalizeEegLabel, TEN_TEN, SEEG_SPACING_MM } from '../../devices/geometry.ts';
 
-const EDF = new URL('../../../shared/data/eegmmidb/S001R03.edf', import.meta.url);
+import { dataFile } from '../helpers/data.ts';
+
+const EDF = dataFile('eegmmidb/S001R03.edf');
 
 /** Channel labels from an EDF header (256-byte fixed header + 16 bytes per label). */
-function edfLabels(path: URL): string[] {
+function edfLabels(path: string): string[] {
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(256);
@@ -28,7 +30,7 @@ test('getProfile: known names, and a clear error listing the valid ones', () => 
   assert.throws(() => getProfile('toString'), /unknown device profile/);
 });
 
-test('EEG profiles: EEGMMIDB channel order, standard 10-10 spelling, unit-sphere positions', { skip: !existsSync(EDF) && 'EEGMMIDB EDF not present' }, () => {
+test('EEG profiles: EEGMMIDB channel order, standard 10-10 spelling, unit-sphere positions', () => {
   const edf = edfLabels(EDF).filter((l) => !/annotation/i.test(l));
   assert.equal(edf.length, 64);
   for (const name of ['eeg64-160', 'eeg64-500']) {

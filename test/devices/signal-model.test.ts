@@ -4,10 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignalGenerator, generateRecording, speechTuning, speechResponse } from '../../devices/signal-model.ts';
+import { SignalGenerator, generateRecording } from '../../devices/signal-model.ts';
+import { speechTuning, speechResponse } from '../../devices/speech-tuning.ts';
 import { COUNTER_MODULUS, counterProfile, getProfile } from '../../devices/profiles.ts';
 import { Schedule } from '../../devices/schedule.ts';
-import { Rng } from '../../devices/prng.ts';
+import { Rng } from '../../src/util/random.ts';
 import { WORD_LIST, wordDuration } from '../../devices/speech.ts';
 import { bandPower, column } from './spectral.ts';
 

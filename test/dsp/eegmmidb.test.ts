@@ -10,8 +10,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { readEdf } from '../../adapters/edf/index.ts';
 import {
@@ -27,20 +25,11 @@ import {
 } from '../../src/dsp/index.ts';
 import type { Chunk, SignalChunk } from '../../src/types.ts';
 import { tenTenPosition } from '../../devices/geometry.ts';
-
-const DATA = new URL('../../../shared/data/', import.meta.url);
-const sums = new Map(
-  readFileSync(new URL('SHA256SUMS', DATA), 'utf8').trim().split('\n').map((l) => {
-    const [h, p] = l.split(/\s+/);
-    return [p!, h!];
-  }),
-);
+import { dataFile } from '../helpers/data.ts';
 
 function load(run: string) {
   const rel = `eegmmidb/S001${run}.edf`;
-  const buf = readFileSync(new URL(rel, DATA));
-  assert.equal(createHash('sha256').update(buf).digest('hex'), sums.get(rel), `checksum of ${rel}`);
-  const rec = readEdf(new URL(rel, DATA).pathname);
+  const rec = readEdf(dataFile(rel));
   const sigs = rec.signals;
   const C = sigs.length;
   const n = sigs[0]!.samples.length;

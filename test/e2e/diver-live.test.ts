@@ -20,7 +20,7 @@ import type { FeedbackRecord } from '../../src/adapt/stage.ts';
 import { loadProfile, modelDecoder } from '../../src/decode/profile.ts';
 import { runSession } from '../../src/session/run.ts';
 import { profilePathFor, SessionRecorder } from '../../src/session/record.ts';
-import { compareIntents, replayRecording } from '../../src/session/replay.ts';
+import { compareIntents, replayRecording } from '../../src/session/replay/index.ts';
 
 const MODEL = 'models/diver-s.int8.onnx';
 

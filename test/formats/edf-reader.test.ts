@@ -1,5 +1,5 @@
 /**
- * EDF / EDF+ / BDF reader against the shared recordings. Reference values come
+ * EDF / EDF+ / BDF reader against the recordings in test/data. Reference values come
  * from MNE-Python (scripts/gen-edf-fixtures.py → fixtures/edf-mne.json), from the
  * `.txt` dump shipped beside test_edf_stim_channel.edf, from the signal labels of
  * test_generator_2.edf and from PhysioNet's own `.edf.event` files.
@@ -26,7 +26,7 @@ const mne = JSON.parse(readFileSync(join(ROOT, 'test/formats/fixtures/edf-mne.js
 
 const FILES = Object.keys(mne.files);
 
-test('every shared EDF/BDF file reads and matches MNE (channels, rates, samples, annotations)', () => {
+test('every EDF/BDF file in test/data reads and matches MNE (channels, rates, samples, annotations)', () => {
   assert.equal(FILES.length, 11);
   for (const rel of FILES) {
     const ref = mne.files[rel]!;

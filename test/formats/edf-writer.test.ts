@@ -89,7 +89,7 @@ test('EDF+C round trip: several rates, physical scaling, UTF-8 annotations with 
   );
 });
 
-test('EDF+C export of a shared recording reads back equal within one step (EEGMMIDB run 3)', () => {
+test('EDF+C export of a test recording reads back equal within one step (EEGMMIDB run 3)', () => {
   const src = readEdf(dataFile('eegmmidb/S001R03.edf'));
   const path = join(dir, 'r03.edf');
   writeEdf(path, {

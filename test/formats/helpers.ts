@@ -1,31 +1,5 @@
 /** Shared helpers for the file-format tests. */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import assert from 'node:assert/strict';
-
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DATA = resolve(ROOT, '..', 'shared', 'data');
-
-let sums: Map<string, string> | undefined;
-
-/** Absolute path of a shared test recording, after checking its SHA-256 against SHA256SUMS. */
-export function dataFile(rel: string): string {
-  if (!sums) {
-    sums = new Map();
-    for (const line of readFileSync(join(DATA, 'SHA256SUMS'), 'utf8').split('\n')) {
-      const m = /^([0-9a-f]{64})\s+\*?(.+)$/.exec(line.trim());
-      if (m) sums.set(m[2]!, m[1]!);
-    }
-  }
-  const want = sums.get(rel);
-  assert.ok(want, `${rel} is not listed in ${join(DATA, 'SHA256SUMS')}`);
-  const path = join(DATA, rel);
-  const got = createHash('sha256').update(readFileSync(path)).digest('hex');
-  assert.equal(got, want, `checksum mismatch for ${path}: the shared copy is corrupted`);
-  return path;
-}
+export { DATA, ROOT, dataFile } from '../helpers/data.ts';
 
 /** Dominant frequency of a real signal by a DFT peak search, refined by a fine scan around the peak. */
 export function peakFrequency(x: Float64Array, srate: number): number {

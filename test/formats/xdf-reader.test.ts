@@ -1,5 +1,5 @@
 /**
- * XDF reader against the example files in ../shared/data/xdf: every value
+ * XDF reader against the example files in test/data/xdf: every value
  * below is taken from that folder's README.md (headers, footers, samples,
  * timestamps, clock offsets, the clock reset).
  */

@@ -9,7 +9,7 @@ import { loadCheckpoint } from '../../models/checkpoint.ts';
 import { adapterSlices, nClasses, paramCount, stepMacs, studentConfig } from '../../models/diver/config.ts';
 import { initWeights, toTensors } from '../../models/diver/tfmodel.ts';
 import { buildDatasets } from '../../models/pipeline-data.ts';
-import { initBackend, fitAdaptersToTeacher, recordingLogits } from '../../models/train.ts';
+import { initBackend, fitAdaptersToTeacher, recordingLogits } from '../../models/train/index.ts';
 
 test('quick teacher → distill → quantize: loss decreases, artifacts written, reproducible', async () => {
   const out = mkdtempSync(join(tmpdir(), 'neurox-train-'));

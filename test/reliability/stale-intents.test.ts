@@ -17,7 +17,7 @@ import type { IntentMessage, StatusMessage } from '../../adapters/ws/protocol.ts
 import { BaselineDecoder } from '../../src/decode/baseline.ts';
 import { runSession } from '../../src/session/run.ts';
 import { SessionRecorder } from '../../src/session/record.ts';
-import { compareIntents, replayRecording } from '../../src/session/replay.ts';
+import { compareIntents, replayRecording } from '../../src/session/replay/index.ts';
 import type { GapEvent } from '../../src/types.ts';
 import { counterOutlet } from '../helpers/counter-process.ts';
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../../devices/simulate.ts';
 import { startFromOptions } from '../../src/cli/run.ts';
 import type { Intent } from '../../src/types.ts';
-import { compareIntents, replayRecording } from '../../src/session/replay.ts';
+import { compareIntents, replayRecording } from '../../src/session/replay/index.ts';
 import { BaselineDecoder } from '../../src/decode/baseline.ts';
 import { profilePathFor } from '../../src/session/record.ts';
 

@@ -14,7 +14,7 @@ import { readXdf } from '../../adapters/xdf/index.ts';
 import { startSimulator } from '../../devices/simulate.ts';
 import { startFromOptions } from '../../src/cli/run.ts';
 import { SessionRecorder, NEUROX_STREAMS, defaultRecordingPath } from '../../src/session/record.ts';
-import { replayItems, replayStreamId } from '../../src/session/replay.ts';
+import { replayItems, replayStreamId } from '../../src/session/replay/index.ts';
 import { streamIdOf } from '../../adapters/lsl/source.ts';
 import type { Chunk, GapEvent, Intent, StreamMeta } from '../../src/types.ts';
 
