@@ -20,7 +20,7 @@ import { BaselineDecoder } from '../src/decode/baseline.ts';
 import { MI_BANDS } from '../src/decode/features.ts';
 import { runSession } from '../src/session/run.ts';
 import { modelDecoder } from '../src/decode/profile.ts';
-import { counterOutlet } from '../test/helpers/counter-process.ts';
+import { counterOutlet } from '../devices/counter.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, configs: { type: 'string' }, decoder: { type: 'string' } } });
 const DECODER = values.decoder ?? 'baseline';

@@ -28,19 +28,23 @@ import * as ort from 'onnxruntime-node';
 import { studentConfig, teacherConfig, featDim, paramCount, stepMacs, type DiverConfig } from '../models/diver/config.ts';
 import { initWeights } from '../models/diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from '../models/diver/export.ts';
-import { loadModel, FrameFeaturizer } from '../src/model/index.ts';
+import { loadModel } from '../src/model/index.ts';
+import { FrameFeaturizer } from '../src/tokenize/index.ts';
 import { readOnnxMetadata } from '../src/model/runner.ts';
 import { stepFetchNames } from '../src/model/protocol.ts';
 import type { ChannelInfo } from '../src/types.ts';
+import { scriptOptions } from '../src/cli/args.ts';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : def;
-};
-const iters = Number(opt('iters', '2000'));
-const warmup = Number(opt('warmup', '500'));
-const chunk = Number(opt('chunk', '32'));
+const opts = scriptOptions(process.argv.slice(2), {
+  iters: { type: 'number', default: 2000, help: 'timed iterations' },
+  warmup: { type: 'number', default: 500, help: 'untimed iterations first' },
+  chunk: { type: 'number', default: 32, help: 'frames per chunk' },
+  model: { type: 'string', default: 'models/diver-s.int8.onnx', help: 'the ONNX model' },
+  cache: { type: 'number', help: "KV-cache frames (default: the model's own)" },
+}, 'bench/model.ts');
+const iters = opts.iters;
+const warmup = opts.warmup;
+const chunk = opts.chunk;
 
 function stats(xs: number[]): { median: number; p99: number; mean: number } {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,7 +62,7 @@ function channels(C: number): ChannelInfo[] {
 
 const teacher = teacherConfig();
 const dir = mkdtempSync(join(tmpdir(), 'neurox-bench-'));
-const shipped = opt('model', 'models/diver-s.int8.onnx');
+const shipped = opts.model;
 let modelPath = shipped;
 let source = 'shipped';
 if (!existsSync(shipped)) {
@@ -75,7 +79,7 @@ writeStepOnnx(teacherPath, teacher, initWeights(teacher, 1));
 const meta = JSON.parse(readOnnxMetadata(readFileSync(modelPath)).neurox ?? '{}') as { cacheFrames?: number; config?: DiverConfig };
 // shapes, params and FLOPs of the model under test (its metadata), else the default student
 const student: DiverConfig = meta.config ?? studentConfig();
-const cacheFrames = Number(opt('cache', String(meta.cacheFrames ?? 64)));
+const cacheFrames = opts.cache ?? Number(meta.cacheFrames ?? 64);
 
 async function sessionBench(path: string, C: number, cfgF: number, cfgP: number, L: number, H: number, Dh: number) {
   const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'basic', executionMode: 'sequential', extra: { session: { disable_quant_qdq: '1' } } } as ort.InferenceSession.SessionOptions);

@@ -4,6 +4,7 @@
  * triggers) are left out.
  */
 import { welch } from '../dsp/spectral.ts';
+import { RealFftPlan } from '../dsp/fft.ts';
 import type { ChannelInfo } from '../types.ts';
 
 export interface Band {
@@ -49,6 +50,7 @@ function pow2Below(n: number): number {
  */
 export class BandPowerFeatures {
   private readonly cache = new Map<number, Float64Array>();
+  private plan: RealFftPlan | undefined; // FFT plan of the segment length, built once
   private key = '';
 
   constructor(
@@ -113,7 +115,8 @@ export class BandPowerFeatures {
     const x = new Float64Array(L);
     for (let pi = 0; pi < P; pi++) {
       for (let t = 0; t < L; t++) x[t] = dec[t * P + pi]!;
-      const { f, pxx } = welch(x, { fs, nperseg: L });
+      if (this.plan?.n !== L) this.plan = new RealFftPlan(L);
+      const { f, pxx } = welch(x, { fs, nperseg: L, plan: this.plan });
       this.bands.forEach((b, bi) => {
         let s = 0;
         let n = 0;

@@ -4,7 +4,8 @@
  * adapter gives the intent probabilities. Steps run strictly in frame order.
  */
 import type { Frame, FrameStream } from '../align/framer.ts';
-import { FrameFeaturizer, loadModel, type ModelRunner } from '../model/index.ts';
+import { loadModel, type ModelRunner } from '../model/index.ts';
+import { FrameFeaturizer } from '../tokenize/index.ts';
 import type { Decoded } from './baseline.ts';
 
 export class ModelDecoder {
@@ -59,7 +60,8 @@ export class ModelDecoder {
       this.key = key;
     }
     const C = s.channels.length;
-    const inputs = this.featurizer!.push(s.window.slice((s.windowSamples - s.newSamples) * C));
+    // a view, not a copy: the featurizer reads the samples before push returns
+    const inputs = this.featurizer!.push(s.window.subarray((s.windowSamples - s.newSamples) * C));
     return this.runner.step(inputs).then((r) => {
       const all = this.runner.paradigmProbs(r, this.paradigm);
       // Renormalise over the intent labels (the adapter's rest class is not an intent).

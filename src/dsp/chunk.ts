@@ -26,28 +26,5 @@ export interface ChunkProcessor {
   reset(): void;
 }
 
-/** Mulberry32: small deterministic PRNG used by tests, simulations and benchmarks. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal sampler over a uniform PRNG (Box–Muller). */
-export function gaussian(rand: () => number): () => number {
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) { const s = spare; spare = null; return s; }
-    let u = 0;
-    while (u === 0) u = rand();
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-}
+/** The PRNG and Gaussian sampler live in src/util/random.ts; re-exported for the processors' callers that import them from here. */
+export { mulberry32, gaussian } from '../util/random.ts';

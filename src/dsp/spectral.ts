@@ -8,7 +8,7 @@
  * - `BandPower`: stateful, emits one row of log band power per hop for every channel × band.
  */
 import type { ChannelInfo, SignalChunk } from '../types.ts';
-import { rfftPower } from './fft.ts';
+import { RealFftPlan } from './fft.ts';
 import { channelKey, nSamples, type ChunkProcessor } from './chunk.ts';
 
 /** Periodic Hann window (scipy `get_window('hann', n)`, fftbins=True). */
@@ -29,6 +29,8 @@ export interface WelchOptions {
   window?: Float64Array;
   /** Default 'constant' (subtract each segment's mean). */
   detrend?: 'constant' | 'none';
+  /** FFT plan of size nfft to reuse (callers that repeat the same size keep one); default a new one. */
+  plan?: RealFftPlan;
 }
 
 /** One-sided power spectral density by Welch's method (units²/Hz). */
@@ -50,12 +52,13 @@ export function welch(x: ArrayLike<number>, opts: WelchOptions): { f: Float64Arr
   const scale = 1 / (fs * s2);
   const seg = new Float64Array(nperseg);
   const pw = new Float64Array(nb);
+  const plan = opts.plan?.n === nfft ? opts.plan : new RealFftPlan(nfft);
   for (let s = 0; s < nseg; s++) {
     const off = s * step;
     let mean = 0;
     if (detrend === 'constant') { for (let i = 0; i < nperseg; i++) mean += x[off + i]!; mean /= nperseg; }
     for (let i = 0; i < nperseg; i++) seg[i] = (x[off + i]! - mean) * win[i]!;
-    rfftPower(seg, nfft, pw);
+    plan.power(seg, pw, Math.min(nperseg, nfft));
     for (let k = 0; k < nb; k++) pxx[k]! += pw[k]!;
   }
   const last = nfft % 2 === 0 ? nb - 1 : nb;
@@ -175,7 +178,7 @@ export function dpss(M: number, NW: number, K: number): Float64Array[] {
 }
 
 /** Multitaper one-sided PSD (equal weights over K = 2·NW − 1 tapers by default), units²/Hz. */
-export function multitaperPsd(x: ArrayLike<number>, fs: number, NW = 3, K?: number, tapers?: Float64Array[]): { f: Float64Array; pxx: Float64Array } {
+export function multitaperPsd(x: ArrayLike<number>, fs: number, NW = 3, K?: number, tapers?: Float64Array[], fftPlan?: RealFftPlan): { f: Float64Array; pxx: Float64Array } {
   const M = x.length;
   const tp = tapers ?? dpss(M, NW, K ?? Math.max(1, Math.floor(2 * NW - 1)));
   const nb = (M >> 1) + 1;
@@ -187,9 +190,10 @@ export function multitaperPsd(x: ArrayLike<number>, fs: number, NW = 3, K?: numb
   mean /= M;
   const seg = new Float64Array(M);
   const pw = new Float64Array(nb);
+  const plan = fftPlan?.n === M ? fftPlan : new RealFftPlan(M);
   for (const t of tp) {
     for (let i = 0; i < M; i++) seg[i] = (x[i]! - mean) * t[i]!;
-    rfftPower(seg, M, pw);
+    plan.power(seg, pw);
     for (let k = 0; k < nb; k++) pxx[k]! += pw[k]!;
   }
   const last = M % 2 === 0 ? nb - 1 : nb;
@@ -271,6 +275,7 @@ export class BandPower implements ChunkProcessor {
   private tapers: Float64Array[] | undefined;
   private outChannels: ChannelInfo[] = [];
   private seg = new Float64Array(0);
+  private plan: RealFftPlan | undefined; // FFT plan of the current segment size, built once
 
   constructor(opts: BandPowerOptions = {}) {
     this.o = {
@@ -315,10 +320,13 @@ export class BandPower implements ChunkProcessor {
   /** Log band power of one window (`x`, length winN) into `out` at `off`. */
   private frame(x: Float64Array, out: Float32Array, off: number): void {
     let psd: { f: Float64Array; pxx: Float64Array };
-    if (this.o.method === 'multitaper') psd = multitaperPsd(x, this.fs, this.o.NW, undefined, this.tapers);
-    else {
+    if (this.o.method === 'multitaper') {
+      if (this.plan?.n !== x.length) this.plan = new RealFftPlan(x.length);
+      psd = multitaperPsd(x, this.fs, this.o.NW, undefined, this.tapers, this.plan);
+    } else {
       const nper = Math.min(this.winN, Math.max(8, Math.round(this.o.segmentSec * this.fs)));
-      psd = welch(x, { fs: this.fs, nperseg: nper });
+      if (this.plan?.n !== nper) this.plan = new RealFftPlan(nper);
+      psd = welch(x, { fs: this.fs, nperseg: nper, plan: this.plan });
     }
     for (let b = 0; b < this.bands.length; b++) {
       const band = this.bands[b]!;

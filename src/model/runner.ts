@@ -8,7 +8,7 @@ import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import protobuf from 'protobufjs';
 import { logger } from '../log.ts';
 import { KvCache, type CachePolicy, windowPolicy } from './kvcache.ts';
-import type { ModelInputs } from './features.ts';
+import type { ModelInputs } from '../tokenize/index.ts';
 import { CTL, CTL_INTS, CTL_BYTES, F64, CMD_STEP, CMD_STEP_MANY, CMD_REMAP, CMD_CLOSE, ERR_BYTES, layout, batchLayout, hasNewFrameOutputs, type StepDims, type Remap, type IoMeta, type WorkerInit, type WorkerRequest, type WorkerResponse } from './protocol.ts';
 
 const log = logger('model');

@@ -1,41 +1,65 @@
 /** Frame features, position codes and the KV cache container. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fft, rfftPower, FrameFeaturizer, positionCodes, PATCH_LEN, BANDS_HZ, FEAT_DIM, POS_DIM, FINE_POS } from '../../src/model/features.ts';
+import { fft, rfftPower, RealFftPlan } from '../../src/dsp/fft.ts';
+import { FrameFeaturizer, positionCodes, PATCH_LEN, BANDS_HZ, FEAT_DIM, POS_DIM, FINE_POS } from '../../src/tokenize/index.ts';
 import { KvCache, windowPolicy } from '../../src/model/kvcache.ts';
 import type { ChannelInfo } from '../../src/types.ts';
 
-test('fft matches a direct DFT', () => {
-  const n = 64;
-  const re = new Float64Array(n);
-  const im = new Float64Array(n);
-  for (let i = 0; i < n; i++) re[i] = Math.sin(i * 0.37) + 0.5 * Math.cos(i * 1.3) + (i % 5) * 0.1;
-  const x = Float64Array.from(re);
-  fft(re, im);
-  for (let k = 0; k < n; k++) {
-    let r = 0;
-    let q = 0;
-    for (let i = 0; i < n; i++) {
-      r += x[i] * Math.cos((2 * Math.PI * k * i) / n);
-      q -= x[i] * Math.sin((2 * Math.PI * k * i) / n);
+/** The DFT of x at bin k, summed directly. */
+function dft(x: Float64Array, k: number): [number, number] {
+  const n = x.length;
+  let r = 0;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    r += x[i] * Math.cos((2 * Math.PI * k * i) / n);
+    q -= x[i] * Math.sin((2 * Math.PI * k * i) / n);
+  }
+  return [r, q];
+}
+
+test('fft matches a direct DFT (radix-4 stages with and without the odd radix-2 stage, Bluestein)', () => {
+  for (const n of [2, 4, 8, 16, 32, 64, 128, 256, 12, 100]) {
+    const re = new Float64Array(n);
+    const im = new Float64Array(n);
+    for (let i = 0; i < n; i++) re[i] = Math.sin(i * 0.37) + 0.5 * Math.cos(i * 1.3) + (i % 5) * 0.1;
+    const x = Float64Array.from(re);
+    fft(re, im);
+    for (let k = 0; k < n; k++) {
+      const [r, q] = dft(x, k);
+      assert.ok(Math.abs(r - re[k]) < 1e-9 && Math.abs(q - im[k]) < 1e-9, `n=${n} bin ${k}`);
     }
-    assert.ok(Math.abs(r - re[k]) < 1e-9 && Math.abs(q - im[k]) < 1e-9, `bin ${k}`);
   }
 });
 
-test('real-input FFT power matches a direct DFT', () => {
-  for (const n of [8, 64, 512]) {
-    const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) + 0.5 * Math.cos(i * 1.3) + (i % 5) * 0.1);
-    const pw = new Float64Array(n / 2 + 1);
-    rfftPower(x, pw);
-    for (let k = 0; k <= n / 2; k++) {
-      let r = 0;
-      let q = 0;
-      for (let i = 0; i < n; i++) {
-        r += x[i] * Math.cos((2 * Math.PI * k * i) / n);
-        q -= x[i] * Math.sin((2 * Math.PI * k * i) / n);
+test('real-input FFT power matches a direct DFT, zero-padded, one plan reused', () => {
+  for (const n of [4, 8, 64, 512, 12]) {
+    const plan = new RealFftPlan(n);
+    for (const len of [n, n - 1, Math.ceil(n * 0.64)]) {
+      const x = Float64Array.from({ length: n }, (_, i) => (i < len ? Math.sin(i * 0.37) + 0.5 * Math.cos(i * 1.3) + (i % 5) * 0.1 : 0));
+      const pw = plan.power(x.subarray(0, len), new Float64Array((n >> 1) + 1));
+      const pw2 = rfftPower(x.subarray(0, len), n, new Float64Array((n >> 1) + 1));
+      for (let k = 0; k <= n >> 1; k++) {
+        const [r, q] = dft(x, k);
+        assert.ok(Math.abs(r * r + q * q - pw[k]) < 1e-7 * Math.max(1, pw[k]), `n=${n} len=${len} bin ${k}`);
+        assert.equal(pw2[k], pw[k]);
       }
-      assert.ok(Math.abs(r * r + q * q - pw[k]) < 1e-7 * Math.max(1, pw[k]), `n=${n} bin ${k}`);
+    }
+  }
+});
+
+test('powerOfRing equals power() of the same window copied out, for every head and fill', () => {
+  for (const [n, len] of [[64, 50], [64, 64], [16, 9], [12, 10]] as const) {
+    const plan = new RealFftPlan(n);
+    const ring = Float64Array.from({ length: len + 3 }, (_, i) => Math.sin(i * 0.7) * 3 + 1);
+    const win = Float64Array.from({ length: len }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / len));
+    for (const head of [0, 1, len >> 1, len - 1]) {
+      for (const lead of [0, 1, len >> 1, len - 1, len]) {
+        const x = Float64Array.from({ length: len }, (_, i) => (i < lead ? 0 : (ring[3 + ((head + i) % len)] - 1.25) * win[i]));
+        const want = plan.power(x, new Float64Array((n >> 1) + 1));
+        const got = plan.powerOfRing(ring, 3, len, head, lead, 1.25, win, new Float64Array((n >> 1) + 1));
+        for (let k = 0; k <= n >> 1; k++) assert.ok(Math.abs(got[k] - want[k]) <= 1e-12 * Math.max(1, want[k]), `n=${n} head=${head} lead=${lead} bin ${k}`);
+      }
     }
   }
 });

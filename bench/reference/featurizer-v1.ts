@@ -1,4 +1,10 @@
 /**
+ * FROZEN reference: the DIVER-S frame featurizer as it was before the tokenize
+ * stage was rewritten for speed (formerly src/model/features.ts). Do not edit:
+ * it is the oracle for the equality test (test/tokenize/equality.test.ts) and
+ * the baseline of bench/tokenize.ts. It lives under bench/ because bench/ may
+ * not import from test/, while tests may import it from here.
+ *
  * Frame features for DIVER-S, computed in TypeScript before the model so the
  * ONNX graph stays small and montage/rate independent:
  *
@@ -17,8 +23,8 @@
  *    otherwise a montage-free code from the label (SEEG: shaft + contact make
  *    pseudo-coordinates along a line, so neighbours stay neighbours).
  */
-import type { ChannelInfo } from '../types.ts';
-import { mulberry32 } from '../dsp/chunk.ts';
+import type { ChannelInfo } from '../../src/types.ts';
+import { mulberry32 } from '../../src/dsp/chunk.ts';
 
 export const PATCH_LEN = 16;
 /**
