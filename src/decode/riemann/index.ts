@@ -1,0 +1,3 @@
+export * from './spd.ts';
+export * from './covariance.ts';
+export * from './tangent.ts';
