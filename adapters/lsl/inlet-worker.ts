@@ -5,13 +5,21 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StreamMeta } from '../../src/types.ts';
-import { LslError, StreamInlet, type PulledData } from './inlet.ts';
+import { LslError, StreamInlet, type Pulled, type PulledData } from './inlet.ts';
 import { localClock } from './liblsl.ts';
 
 export interface InletWorkerConfig {
   meta: StreamMeta;
-  /** Int32Array over a SharedArrayBuffer: [0] != 0 asks the worker to stop. */
+  /**
+   * Int32Array over a SharedArrayBuffer: [0] != 0 asks the worker to stop; [1] counts
+   * data messages posted and not yet handled by the main thread (the worker adds, the
+   * main thread subtracts and notifies).
+   */
   control: SharedArrayBuffer;
+  /** Most data messages in flight to the main thread before the worker stops pulling. */
+  maxInFlight: number;
+  /** Most seconds of samples in one data message (a backlog goes out in pieces this long). */
+  maxChunkSeconds: number;
   pollTimeout: number;
   maxBuflen: number;
   /** Seconds without data (regular streams) before the stream is reported stalled. */
@@ -21,7 +29,7 @@ export interface InletWorkerConfig {
 
 export type InletWorkerMessage =
   | { type: 'open'; meta: StreamMeta }
-  | { type: 'data'; data: PulledData; timestamps: Float64Array; samples: number; receivedAt: number }
+  | { type: 'data'; data: PulledData; timestamps: Float64Array; samples: number; receivedAt: number; /** Seconds the worker held off pulling because the main thread was behind (0: it was not). */ heldFor: number }
   | { type: 'offset'; collectedAt: number; offset: number }
   | { type: 'stall'; lastDataAt: number }
   | { type: 'resume' }
@@ -29,7 +37,30 @@ export type InletWorkerMessage =
 
 const cfg = workerData as InletWorkerConfig;
 const stop = new Int32Array(cfg.control);
+/** Index of the in-flight data message count in `stop`'s array. */
+const IN_FLIGHT = 1;
 const post = (m: InletWorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+
+/**
+ * Wait while the main thread has `maxInFlight` data messages still to handle; returns
+ * the seconds waited. The queue between this thread and the main one is thereby
+ * bounded, and nothing is dropped: while we wait the samples stay in liblsl's own
+ * inlet buffer (max_buflen seconds, set at open), which is a ring sized for exactly
+ * this, and are pulled, coalesced into few large messages, once the main thread is
+ * back. Dropping or summarising here instead would lose data the recording must keep.
+ */
+function holdWhileBehind(): number {
+  let n = Atomics.load(stop, IN_FLIGHT);
+  if (n < cfg.maxInFlight) return 0;
+  const t0 = localClock();
+  while (n >= cfg.maxInFlight && Atomics.load(stop, 0) === 0) {
+    // Woken by the main thread's notify after each message it handles; the timeout
+    // only bounds how late a stop request is seen.
+    Atomics.wait(stop, IN_FLIGHT, n, Math.max(1, cfg.pollTimeout * 1000));
+    n = Atomics.load(stop, IN_FLIGHT);
+  }
+  return localClock() - t0;
+}
 
 function concat(parts: { data: PulledData; timestamps: Float64Array; samples: number }[]): {
   data: PulledData;
@@ -82,13 +113,25 @@ function run(): void {
   let inlet = connect(meta, true);
   if (!inlet) return;
   const regular = meta.srate > 0;
-  // Drain in blocks of ~100 ms of data (at least 64 samples).
+  // Drain in blocks of ~100 ms of data (at least 64 samples), at most maxChunkSeconds per message.
   const block = Math.max(64, Math.ceil(meta.srate * 0.1));
+  const maxSamples = Math.max(block, Math.ceil(meta.srate * cfg.maxChunkSeconds));
   let lastData = localClock();
   let stalled = false;
   let nextCorrection = 0;
+  let heldFor = 0;
+  // The newest timestamp posted and when; set while a backlog after a hold is drained.
+  let lastTs = NaN;
+  let catchUp: { since: number; ts: number } | undefined;
   while (Atomics.load(stop, 0) === 0) {
     try {
+      const holdStart = localClock();
+      const held = holdWhileBehind();
+      if (held > 0) {
+        heldFor += held;
+        catchUp ??= { since: holdStart, ts: lastTs };
+      }
+      if (Atomics.load(stop, 0) !== 0) break;
       const now = localClock();
       if (now >= nextCorrection) {
         nextCorrection = now + cfg.timeCorrectionEvery;
@@ -101,7 +144,7 @@ function run(): void {
           if (!(e instanceof LslError && e.code === -1)) throw e;
         }
       }
-      const first = inlet.pull(1, cfg.pollTimeout);
+      const first: Pulled = inlet.pull(1, cfg.pollTimeout);
       if (first.samples === 0) {
         if (regular && !stalled && localClock() - lastData > cfg.stallAfter) {
           stalled = true;
@@ -109,20 +152,42 @@ function run(): void {
         }
         continue;
       }
-      const parts = [first];
-      for (;;) {
-        const more = inlet.pull(block, 0);
-        if (more.samples > 0) parts.push(more);
-        if (more.samples < block) break;
+      const parts: Pulled[] = [first];
+      let pulled = first.samples;
+      let drained = false;
+      while (pulled < maxSamples) {
+        const want = Math.min(block, maxSamples - pulled);
+        const more = inlet.pull(want, 0);
+        if (more.samples > 0) {
+          parts.push(more);
+          pulled += more.samples;
+        }
+        if (more.samples < want) {
+          drained = true;
+          break;
+        }
       }
       const all = concat(parts);
       lastData = localClock();
+      // When the samples reached us. After a hold they sat in liblsl's buffer: their
+      // arrival is estimated from the hold's start plus their own timeline (the oldest
+      // sample of the message counts), so the pipeline's maximum-age rule still sees
+      // how old they are instead of taking them for fresh.
+      let receivedAt = lastData;
+      if (catchUp) {
+        const dt = Number.isFinite(catchUp.ts) && regular ? Math.max(0, all.timestamps[0]! - catchUp.ts) : 0;
+        receivedAt = Math.min(lastData, catchUp.since + dt);
+        if (drained) catchUp = undefined;
+      }
+      lastTs = all.timestamps[all.samples - 1]!;
       if (stalled) {
         stalled = false;
         post({ type: 'resume' });
       }
       const transfer = Array.isArray(all.data) ? [all.timestamps.buffer as ArrayBuffer] : [all.data.buffer as ArrayBuffer, all.timestamps.buffer as ArrayBuffer];
-      post({ type: 'data', ...all, receivedAt: lastData }, transfer);
+      Atomics.add(stop, IN_FLIGHT, 1);
+      post({ type: 'data', ...all, receivedAt, heldFor }, transfer);
+      heldFor = 0;
     } catch (e) {
       if (e instanceof LslError && e.code === -2) {
         // Unrecoverable loss (no source_id): find the stream again ourselves.

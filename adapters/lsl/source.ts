@@ -23,6 +23,14 @@ export interface LslSourceOptions {
   settle?: number;
   /** Seconds a liblsl inlet buffers before dropping the oldest samples. */
   maxBuflen?: number;
+  /**
+   * Most chunks on their way from an inlet worker to this thread (default 8). Past it
+   * the worker stops pulling and the samples wait in liblsl's buffer (`maxBuflen`), so
+   * a blocked event loop never builds an unbounded message queue and nothing is dropped.
+   */
+  maxInFlight?: number;
+  /** Most seconds of samples in one chunk from the worker (default 1): a backlog arrives in pieces. */
+  maxChunkSeconds?: number;
   /** Worker wait granularity (s). */
   pollTimeout?: number;
   /** Seconds without samples before a regular stream is declared lost. */
@@ -73,10 +81,14 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
       sub.complete();
       return;
     }
-    const control = new SharedArrayBuffer(4);
+    // [0]: stop request; [1]: data messages in flight (see InletWorkerConfig.control).
+    const control = new SharedArrayBuffer(8);
+    const ctl = new Int32Array(control);
     const cfg: InletWorkerConfig = {
       meta,
       control,
+      maxInFlight: Math.max(1, opts.maxInFlight ?? 8),
+      maxChunkSeconds: opts.maxChunkSeconds ?? 1,
       pollTimeout: opts.pollTimeout ?? 0.1,
       maxBuflen: opts.maxBuflen ?? 360,
       stallAfter: opts.stallAfter ?? Math.max(1, meta.srate > 0 ? 50 / meta.srate : 1),
@@ -118,6 +130,10 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
           if (m.fatal) sub.error(new Error(`inlet for ${id}: ${m.message}`));
           return;
         case 'data': {
+          // Handled: one fewer in flight; wake the worker if it is holding back.
+          Atomics.sub(ctl, 1, 1);
+          Atomics.notify(ctl, 1);
+          if (m.heldFor >= 0.5) log.warn({ stream: id, heldFor: +m.heldFor.toFixed(3), samples: m.samples }, 'event loop was behind: samples waited in the liblsl buffer, now delivered');
           for (const g of mon.gaps(m.timestamps, lost)) {
             log.warn({ stream: id, tStart: g.tStart, tEnd: g.tEnd, missing: g.missingSamples, reason: g.reason }, 'gap in stream');
             sub.next(g);
@@ -141,7 +157,8 @@ export function inletSource(meta: StreamMeta, opts: LslSourceOptions = {}): Obse
     });
     worker.on('error', (e) => sub.error(e));
     return () => {
-      Atomics.store(new Int32Array(control), 0, 1);
+      Atomics.store(ctl, 0, 1);
+      Atomics.notify(ctl, 1); // a worker holding back sees the stop at once
       // The worker notices the flag after its current liblsl call (≤ 1 s) and exits by
       // itself. It is never terminated: a thread killed inside a native call aborts the
       // whole process.

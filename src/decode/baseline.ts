@@ -133,8 +133,29 @@ export class BaselineDecoder {
       throw new Error(`cannot read decoder profile ${path}: ${(e as Error).message}`);
     }
     if (p.kind !== 'neurox-baseline-profile' || p.version !== 1) throw new Error(`${path} is not a neurox baseline profile (v1)`);
+    const bad = profileProblem(p);
+    if (bad) throw new Error(`${path}: invalid baseline profile: ${bad}`);
     const d = new BaselineDecoder({ ...opts, bands: p.bands, channels: p.channels, car: p.car });
     d.profile = p;
     return d;
   }
+}
+
+const numbers = (x: unknown, n?: number): boolean => Array.isArray(x) && (n === undefined || x.length === n) && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+
+/** The first field of a loaded profile that cannot work, named, or undefined (a hand-edited or truncated file must fail at load, not mid-session). */
+function profileProblem(p: BaselineProfile): string | undefined {
+  if (!Array.isArray(p.bands) || p.bands.length === 0 || !p.bands.every((b) => typeof b?.name === 'string' && typeof b.lo === 'number' && typeof b.hi === 'number' && b.lo >= 0 && b.lo < b.hi)) return 'field "bands" must be a non-empty list of {name, lo, hi} with 0 ≤ lo < hi';
+  if (!Array.isArray(p.channels) || p.channels.length === 0 || !p.channels.every((c) => typeof c === 'string')) return 'field "channels" must be a non-empty list of channel labels';
+  if (typeof p.car !== 'boolean') return 'field "car" must be true or false';
+  if (typeof p.srate !== 'number' || !(p.srate > 0)) return 'field "srate" must be a positive number';
+  const l = p.lda;
+  if (typeof l !== 'object' || l === null) return 'field "lda" is missing';
+  if (!Array.isArray(l.classes) || l.classes.length < 2 || !l.classes.every((c) => typeof c === 'string')) return 'field "lda.classes" must list at least two class labels';
+  if (!numbers(l.mean)) return 'field "lda.mean" must be a list of numbers';
+  const d = l.mean.length;
+  if (!numbers(l.scale, d)) return `field "lda.scale" must be ${d} numbers, like lda.mean`;
+  if (!Array.isArray(l.weights) || l.weights.length !== l.classes.length || !l.weights.every((w) => numbers(w, d))) return `field "lda.weights" must be ${l.classes.length} lists of ${d} numbers`;
+  if (!numbers(l.bias, l.classes.length)) return `field "lda.bias" must be ${l.classes.length} numbers`;
+  return undefined;
 }
