@@ -30,7 +30,7 @@ import { initWeights } from '../models/diver/tfmodel.ts';
 import { quantizeWeights, writeStepOnnx } from '../models/diver/export.ts';
 import { loadModel } from '../src/model/index.ts';
 import { FrameFeaturizer } from '../src/tokenize/index.ts';
-import { readOnnxMetadata } from '../src/model/runner.ts';
+import { readOnnxMetadata } from '../src/model/metadata.ts';
 import { stepFetchNames } from '../src/model/protocol.ts';
 import type { ChannelInfo } from '../src/types.ts';
 import { scriptOptions } from '../src/cli/args.ts';

@@ -7,7 +7,9 @@
  *   const f = new FrameFeaturizer(channels, srate);       // src/tokenize
  *   const r = await runner.step(f.push(frameSamples));   // { logits, probs, embedding, surprise }
  */
-export { loadModel, ModelRunner, softmaxSlices, readOnnxMetadata } from './runner.ts';
+export { ModelRunner, softmaxSlices } from './runner.ts';
+export { loadModel } from './load.ts';
+export { readOnnxMetadata } from './metadata.ts';
 export type { LoadOptions, ModelInfo, StepResult, StepOptions, AdapterSlice } from './runner.ts';
 export { KvCache, windowPolicy } from './kvcache.ts';
 export type { CachePolicy } from './kvcache.ts';
