@@ -125,7 +125,13 @@ export class Framer {
     } else if (c.kind === 'marker') {
       for (let i = 0; i < c.markers.length; i++) this.markers.push({ stream: c.stream, t: c.timestamps[i]!, value: c.markers[i]! });
     } else if (c.kind === 'gap') {
-      this.rings.get(c.stream)?.gaps.push(c);
+      if (c.reason === 'clock-reset') {
+        // The stream's timestamps stepped back: its ring and the frame grid belong to
+        // the old timeline, and no new sample would ever reach the next frame's end.
+        // Start both again from the stream's next chunk.
+        this.rings.delete(c.stream);
+        this.next = undefined;
+      } else this.rings.get(c.stream)?.gaps.push(c);
     }
     return this.drain(localClock());
   }

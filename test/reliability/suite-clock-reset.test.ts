@@ -27,10 +27,11 @@ const resetScript = fileURLToPath(new URL('../helpers/reset-outlet.ts', import.m
 
 test(`source clock set back ${SHIFT} s: reset detected and logged, intents go on, recording keeps every sample`, {
   timeout: 120000,
-  // Known defect: after the reset the clock stage logs it and emits its clock-reset gap, but
-  // intents stop (1 in the 30 s after it): the corrected timestamps step back by the
-  // shift and frames are no longer cut. To fix in src/clock / src/align.
-  todo: 'intents stop after a source clock reset',
+  // Known failure, under investigation: the align stage now re-anchors its frame grid on a
+  // clock-reset gap (before, no sample reached the old grid's next frame end and frames
+  // stopped), and in-process the reset is detected and frames go on; in this end-to-end
+  // run the reset is not yet seen in the runtime's log.
+  todo: 'the clock reset is not yet seen end to end',
 }, async (t) => {
   const name = `suite-reset-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'neurox-reset-'));
