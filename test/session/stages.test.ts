@@ -53,3 +53,20 @@ test('any stage is an RxJS operator through stageOperator; intents get one conse
   const none: Chunk[] = await lastValueFrom(from([] as Chunk[]).pipe(stageOperator(new RepairStage()), toArray()));
   assert.deepEqual(none, []);
 });
+
+test('a clock-reset gap re-anchors the frame grid: frames go on after timestamps step back', () => {
+  const a = new AlignStage({ hop: 0.08, window: 0.5, maxLateness: 1e9 });
+  const channels = [{ label: 'C3', type: 'EEG' }];
+  const block = (t0: number, k: number): SignalChunk => ({
+    kind: 'signal', stream: 's', channels, srate: 100, data: new Float32Array(10).fill(k),
+    timestamps: Float64Array.from({ length: 10 }, (_, i) => t0 + (k * 10 + i) / 100), arrivedAt: 5,
+  });
+  let before = 0;
+  for (let k = 0; k < 30; k++) before += a.push(block(100, k), 5).length;
+  assert.ok(before > 30);
+  a.push({ kind: 'gap', stream: 's', tStart: 103, tEnd: 103, missingSamples: 0, reason: 'clock-reset' }, 5);
+  const after = [];
+  for (let k = 0; k < 30; k++) after.push(...a.push(block(70, k), 5));
+  assert.ok(after.length > 30, `${after.length} frames after the reset`);
+  assert.ok(after[0]!.tEnd < 71, 'on the new timeline');
+});
