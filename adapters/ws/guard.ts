@@ -7,7 +7,7 @@
  * levels deep).
  */
 import { Unpackr } from 'msgpackr';
-import type { ClientMessage, ErrorMessage, WireFormat } from './protocol.ts';
+import { CLIENT_SCHEMAS, MAX_STRING, type ClientMessage, type ErrorMessage, type WireFormat } from './protocol.ts';
 
 /**
  * Largest client message, in bytes. Client messages are control messages of a
@@ -18,8 +18,7 @@ import type { ClientMessage, ErrorMessage, WireFormat } from './protocol.ts';
 export const MAX_MESSAGE_BYTES = 4096;
 /** Deepest nesting of arrays/objects accepted in a client message (ours are 1–2 deep). */
 export const MAX_DEPTH = 8;
-/** Longest string field accepted (labels, tokens). */
-export const MAX_STRING = 256;
+export { MAX_STRING };
 
 // int64 as plain numbers: a BigInt must never reach code that formats values.
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
@@ -175,29 +174,35 @@ export function decodeClientMessage(data: Buffer | ArrayBuffer | Buffer[], isBin
 
 const own = (m: Record<string, unknown>, k: string): unknown => (Object.hasOwn(m, k) ? m[k] : undefined);
 
-/** Validate a decoded client message; returns it typed or an error naming the field and the expected type. */
+/** The value at a zod issue's path, read through own properties only. */
+function at(m: unknown, path: readonly PropertyKey[]): unknown {
+  let v = m;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || typeof k === 'symbol') return undefined;
+    v = Array.isArray(v) ? (v as unknown[])[Number(k)] : own(v as Record<string, unknown>, String(k));
+  }
+  return v;
+}
+
+const TYPES = Object.keys(CLIENT_SCHEMAS) as (keyof typeof CLIENT_SCHEMAS)[];
+
+/**
+ * Validate a decoded client message against the protocol's schema; returns it typed
+ * or an error naming the field and the expected type (never the value).
+ */
 export function parseClientMessage(raw: unknown): ClientMessage | Err {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array)
     return fail('bad-message', `message must be an object, got ${describe(raw)}`);
   const m = raw as Record<string, unknown>;
   const type = own(m, 'type');
-  if (type === 'ping') {
-    const t = own(m, 't');
-    if (typeof t !== 'number' || !Number.isFinite(t)) return fail('bad-field', `ping.t must be a finite number, got ${describe(t)}`);
-    return { type: 'ping', t };
-  }
-  if (type === 'feedback') {
-    const seq = own(m, 'seq');
-    const reward = own(m, 'reward');
-    const label = own(m, 'label');
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) return fail('bad-field', `feedback.seq must be an integer, got ${describe(seq)}`);
-    if (reward === undefined && label === undefined) return fail('bad-field', 'feedback needs reward or label');
-    if (reward !== undefined && (typeof reward !== 'number' || !(reward >= -1 && reward <= 1)))
-      return fail('bad-field', `feedback.reward must be a number in [-1, 1], got ${describe(reward)}`);
-    if (label !== undefined && (typeof label !== 'string' || label.length === 0 || label.length > MAX_STRING))
-      return fail('bad-field', `feedback.label must be a string of 1–${MAX_STRING} chars, got ${describe(label)}`);
-    return { type: 'feedback', seq, ...(reward !== undefined ? { reward: reward as number } : {}), ...(label !== undefined ? { label: label as string } : {}) };
-  }
   if (typeof type !== 'string') return fail('bad-field', `message.type must be a string, got ${describe(type)}`);
-  return fail('unknown-type', `unknown message type (${describe(type)}); expected ping or feedback`);
+  if (!Object.hasOwn(CLIENT_SCHEMAS, type)) return fail('unknown-type', `unknown message type (${describe(type)}); expected ${TYPES.join(', ')}`);
+  const schema = CLIENT_SCHEMAS[type as keyof typeof CLIENT_SCHEMAS];
+  // Only own, known fields reach the schema: no prototype keys, nothing unbounded.
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data as ClientMessage;
+  const issue = r.error.issues[0]!;
+  if (issue.path.length === 0) return fail('bad-field', `${type} ${issue.message}`);
+  const field = issue.path.map(String).join('.');
+  return fail('bad-field', `${type}.${field} ${issue.message}, got ${describe(at(m, issue.path))}`);
 }

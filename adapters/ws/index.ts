@@ -1,3 +1,4 @@
-export { IntentServer, type IntentServerOptions } from './server.ts';
-export { NeuroxClient } from './client.ts';
+export { IntentServer, parseToken, DEFAULT_CLIENT_LIMITS, type IntentServerOptions, type ClientLimits, type RoleToken, type ControlHandler, type HttpRoute } from './server.ts';
+export { NeuroxClient, type ClientOptions, type NeuroxClientEvents } from './client.ts';
+export { HealthTracker } from './health.ts';
 export * from './protocol.ts';

@@ -11,9 +11,15 @@ import { ELECTRODE_HELP, ELECTRODE_OPTIONS, electrodeMapper, loadElectrodeTable 
 import type { ElectrodeTable } from '../../adapters/bids/electrodes.ts';
 import { IntentServer, DEFAULT_CLIENT_LIMITS } from '../../adapters/ws/server.ts';
 import { isLoopbackHost } from '../../adapters/ws/origin.ts';
+import { parseToken, type RoleToken } from '../../adapters/ws/server.ts';
+import { ROLES, type Role } from '../../adapters/ws/protocol.ts';
+import { dashboardRoute } from '../../adapters/dashboard/serve.ts';
+import { IntentOutlet } from '../../adapters/lsl/intent-outlet.ts';
 import { injectFaultFromEnv, onFatal } from './fatal.ts';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+import type { Chunk } from '../types.ts';
 
 const log = logger('cli.run');
 
@@ -25,7 +31,14 @@ const HELP = () => `neurox run [options]
   --port N               WebSocket port (default 8765; 0 = any free port)
   --host ADDR            bind address (default 127.0.0.1); beyond loopback every client
                          needs a token (--token, or one is made and written to .neurox/token)
-  --token T              client token (repeatable); --token-file FILE reads one per line
+  --token [ROLE:]T       client token with its role: observer, operator (default) or
+                         clinician (repeatable); --token-file FILE reads one per line.
+                         Without any, an operator and a clinician token are made at
+                         start, printed once and written to .neurox/tokens (mode 0600)
+  --loopback-role R      role of loopback clients without a token: observer (default:
+                         read-only topics and feedback) or none (read-only topics)
+  --lsl-outlet           also publish intents as an LSL string stream (type Intents)
+  --lsl-probs            with --lsl-outlet: the probabilities as a float stream too
   --allow-origin ORIGIN  also accept browser pages from ORIGIN (repeatable; * for any)
   --max-client-rate N    messages per second a client may send (default ${DEFAULT_CLIENT_LIMITS.messagesPerSecond})
   --max-frame-age S      frames older than S seconds when decoded make no intent (default 4 hops)
@@ -58,6 +71,9 @@ export const RUN_OPTIONS = {
   host: { type: 'string' },
   token: { type: 'string', multiple: true },
   'token-file': { type: 'string' },
+  'loopback-role': { type: 'string' },
+  'lsl-outlet': { type: 'boolean' },
+  'lsl-probs': { type: 'boolean' },
   'allow-origin': { type: 'string', multiple: true },
   'max-client-rate': { type: 'string' },
   'max-frame-age': { type: 'string' },
@@ -112,13 +128,19 @@ function plan(v: RunValues): RunPlan {
   if (host.trim() === '') throw new UsageError('neurox run: --host: empty address');
   const tokens = [...(v.token ?? [])];
   if (v['token-file']) {
+    let read: string[];
     try {
-      tokens.push(...readFileSync(v['token-file'], 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
+      read = readFileSync(v['token-file'], 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
     } catch (e) {
       throw new UsageError(`neurox run: --token-file: ${(e as Error).message}`);
     }
+    // An empty file must not quietly fall back to tokens made at start.
+    if (read.length === 0) throw new UsageError(`neurox run: --token-file: ${v['token-file']} holds no token`);
+    tokens.push(...read);
   }
-  if (tokens.some((t) => t.length < 16)) throw new UsageError('neurox run: --token: tokens must be at least 16 characters');
+  if (tokens.some((t) => parseToken(t).token.length < 16)) throw new UsageError('neurox run: --token: tokens must be at least 16 characters');
+  const lr = v['loopback-role'] ?? 'observer';
+  if (lr !== 'none' && !(ROLES as readonly string[]).includes(lr)) throw new UsageError(`neurox run: --loopback-role: expected none or one of ${ROLES.join(', ')}`);
   const hop = num('hop', v.hop, 0.08, (x) => x > 0 && x <= 2);
   return {
     dsp,
@@ -135,6 +157,16 @@ function plan(v: RunValues): RunPlan {
     rate: num('max-client-rate', v['max-client-rate'], DEFAULT_CLIENT_LIMITS.messagesPerSecond, (x) => x > 0 && x <= 1e6),
     file: v['no-record'] ? undefined : (v.record ?? defaultRecordingPath()),
   };
+}
+
+/** Role tokens made at start when none were given: printed once, kept in a file only the user can read. */
+function makeRoleTokens(): RoleToken[] {
+  const made = (['operator', 'clinician'] as Role[]).map((role) => ({ role, token: randomBytes(24).toString('base64url') }));
+  mkdirSync('.neurox', { recursive: true, mode: 0o700 });
+  writeFileSync('.neurox/tokens', made.map((t) => `${t.role}:${t.token}\n`).join(''), { mode: 0o600 });
+  // mode applies only when the file is created: an older file keeps its bits otherwise.
+  chmodSync('.neurox/tokens', 0o600);
+  return made;
 }
 
 /** A token for a server bound beyond loopback when none was given: printed once, kept in a file only the user can read. */
@@ -160,12 +192,19 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
       process.stdout.write(`neurox: listening on ${p.host}; client token (also in .neurox/token): ${p.tokens[0]}\n`);
     }
   }
+  const tokens: RoleToken[] = p.tokens.map(parseToken);
+  if (tokens.length === 0) {
+    tokens.push(...makeRoleTokens());
+    process.stdout.write(`neurox: tokens for feedback and controls (also in .neurox/tokens): ${tokens.map((t) => `${t.role}:${t.token}`).join('  ')}\n`);
+  }
   const server = new IntentServer({
     port: p.port,
     host: p.host,
     hello: () => ({ server: 'neurox', model: { name: 'none', labels: [], backend: 'js' }, streams: [] }),
     allowedOrigins: v['allow-origin'],
-    tokens: p.tokens,
+    tokens,
+    loopbackRole: (v['loopback-role'] ?? 'observer') as Role | 'none',
+    routes: [dashboardRoute()],
     limits: { messagesPerSecond: p.rate, burst: Math.max(DEFAULT_CLIENT_LIMITS.burst, 2 * p.rate) },
   });
   // The port first: a taken port fails before anything is spawned, loaded or written.
@@ -176,11 +215,10 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
     let decoder: FrameDecoder | undefined = await loadDecoder('run', v);
     if (!decoder && v['calibrate-sim']) decoder = new BaselineFrameDecoder(calibrateFromSimulator(v['calibrate-sim'], p.seed, p.dsp));
     const { hop, window, abstainBelow, file } = p;
+    const headerFields = { neurox_hop: String(hop), neurox_window: String(window), neurox_abstain_below: String(abstainBelow), neurox_dsp: JSON.stringify(p.dsp) };
     // Open the recorder before the session: no acquired chunk may arrive before it listens.
     rec = file
-      ? await SessionRecorder.open(file, {
-          headerFields: { neurox_hop: String(hop), neurox_window: String(window), neurox_abstain_below: String(abstainBelow), neurox_dsp: JSON.stringify(p.dsp) },
-        })
+      ? await SessionRecorder.open(file, { headerFields })
       : undefined;
     const s = await runSession({
       signal: v['source-id']
@@ -204,37 +242,77 @@ export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Pr
       mapStream: electrodeMapper(p.electrodes),
       healthEvery: p.healthEvery,
     });
-    if (!rec) {
-      const off = onFatal('session', () => s.stop());
-      const stop0 = s.stop.bind(s);
-      return Object.assign(s, { stop: async () => (off(), await stop0()) });
+    if (v['lsl-outlet']) {
+      const outlet = new IntentOutlet({ probabilities: !!v['lsl-probs'], sourceId: `neurox-intents-${process.pid}` });
+      s.onIntent((i) => outlet.push(i));
+      const stop1 = s.stop.bind(s);
+      s.stop = async () => (await stop1(), outlet.close());
     }
-    const r = rec;
-    s.onRawChunk((c) => r.write(c));
-    s.onIntent((i) => r.intent(i));
-    // A recording that fails is a lasting warning for every app until it resumes.
-    r.on('failed', (f) => s.setWarning('recording', `recording failed: ${f.error}`, { recording: { file: f.file, state: 'failed', error: f.error } }));
-    r.on('resumed', (f) => s.setWarning('recording', undefined, { recording: { file: f.file, state: 'recording' } }));
-    s.setWarning('recording', undefined, { recording: { file: r.path, state: 'recording' } });
-    s.onFeedback((f) => r.event({ type: 'feedback', ...f }, f.receivedAt));
-    s.onBadChannel((e) => r.event({ ...e, type: 'bad-channel' }));
     const dec = s.pipeline.decoder;
-    r.event({ type: 'session-start', hop, window, abstainBelow, decoder: dec.name, source: v.profile ? `profile:${v.profile}` : v['calibrate-sim'] ? `calibrate-sim:${v['calibrate-sim']}` : dec.ready ? 'model' : 'live-calibration' });
-    if (dec.ready) r.saveDecoder(dec);
-    log.info({ file }, 'recording the session');
+    const source = v.profile ? `profile:${v.profile}` : v['calibrate-sim'] ? `calibrate-sim:${v['calibrate-sim']}` : dec.ready ? 'model' : 'live-calibration';
+    // The recording can be stopped and started again by an operator's control; `cur` is the open one.
+    let cur: SessionRecorder | undefined;
+    const opened = new Map<string, Chunk>();
+    const attach = (r: SessionRecorder, midSession: boolean) => {
+      cur = r;
+      // A recording started mid-session needs the stream headers it did not see.
+      if (midSession) for (const c of opened.values()) r.write(c);
+      // A recording that fails is a lasting warning for every app until it resumes.
+      r.on('failed', (f) => {
+        if (cur !== r) return;
+        s.setWarning('recording', `recording failed: ${f.error}`, { recording: { file: f.file, state: 'failed', error: f.error } });
+        s.event({ kind: 'recording', action: 'failed', detail: f.error });
+      });
+      r.on('resumed', (f) => {
+        if (cur !== r) return;
+        s.setWarning('recording', undefined, { recording: { file: f.file, state: 'recording' } });
+        s.event({ kind: 'recording', action: 'resumed', detail: f.file });
+      });
+      s.setWarning('recording', undefined, { recording: { file: r.path, state: 'recording' } });
+      r.event({ type: 'session-start', hop, window, abstainBelow, decoder: dec.name, source });
+      if (dec.ready) r.saveDecoder(dec);
+      log.info({ file: r.path }, 'recording the session');
+    };
+    s.onRawChunk((c) => {
+      if (c.kind === 'stream') opened.set(c.stream, c);
+      cur?.write(c);
+    });
+    s.onIntent((i) => cur?.intent(i));
+    s.onFeedback((f) => cur?.event({ type: 'feedback', ...f }, f.receivedAt));
+    s.onBadChannel((e) => cur?.event({ ...e, type: 'bad-channel' }));
+    const finish = async () => {
+      const r = cur;
+      if (!r) return;
+      cur = undefined;
+      // A decoder calibrated live during the session is saved with the recording too.
+      if (!decoder && dec.ready) r.saveDecoder(dec);
+      r.event({ type: 'session-stop' });
+      await r.close();
+    };
+    if (rec) attach(rec, false);
+    s.onControl('record.start', async () => {
+      if (cur) throw new Error(`already recording to ${cur.path}`);
+      const r = await SessionRecorder.open(defaultRecordingPath(), { headerFields });
+      attach(r, true);
+      s.event({ kind: 'recording', action: 'started', detail: r.path });
+    });
+    s.onControl('record.stop', async () => {
+      if (!cur) throw new Error('not recording');
+      const path = cur.path;
+      await finish();
+      s.setWarning('recording', undefined, { recording: { file: path, state: 'stopped' } });
+      s.event({ kind: 'recording', action: 'stopped', detail: path });
+    });
     const stop = s.stop.bind(s);
     let stopped: Promise<void> | undefined;
     const stopAll = () =>
       (stopped ??= (async () => {
         await stop();
-        // A decoder calibrated live during the session is saved with the recording too.
-        if (!decoder && dec.ready) r.saveDecoder(dec);
-        r.event({ type: 'session-stop' });
-        await r.close();
+        await finish();
       })());
     // An uncaught error anywhere still stops the inlets and closes the file with its footers.
     const off = onFatal('session', stopAll);
-    return Object.assign(s, { recording: file, stop: async () => (off(), await stopAll()) });
+    return Object.assign(s, { ...(file ? { recording: file } : {}), stop: async () => (off(), await stopAll()) });
   } catch (e) {
     await server.close();
     await rec?.close();

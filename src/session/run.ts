@@ -6,7 +6,8 @@ import { merge, type Subscription } from 'rxjs';
 import { closeAllInlets, lslSource } from '../../adapters/lsl/source.ts';
 import type { StreamQuery } from '../../adapters/lsl/resolve.ts';
 import { IntentServer, type ClientLimits } from '../../adapters/ws/server.ts';
-import type { StatusMessage } from '../../adapters/ws/protocol.ts';
+import type { ControlAction, EventMessage, StatusMessage } from '../../adapters/ws/protocol.ts';
+import { HealthTracker } from '../../adapters/ws/health.ts';
 import type { BaselineDecoder, BaselineOptions } from '../decode/baseline.ts';
 import type { DspOptions } from '../dsp/chain.ts';
 import type { CalibrationOptions } from '../decode/calibration.ts';
@@ -59,7 +60,12 @@ export interface RunOptions {
    * positions from a BIDS electrodes.tsv); the recording keeps the stream as acquired.
    */
   mapStream?: (meta: StreamMeta) => StreamMeta;
+  /** Seconds between `health` topic messages (default 1; each client gets them at its rate up to this). */
+  healthTopicEvery?: number;
 }
+
+/** What a control action does in this session; throw to refuse it with a reason. */
+export type ControlFn = () => void | Promise<void>;
 
 export interface RunningSession {
   port: number;
@@ -79,6 +85,10 @@ export interface RunningSession {
    * sent at once in a status, and again with every health summary while it lasts.
    */
   setWarning(key: string, text: string | undefined, extra?: Partial<StatusMessage>): void;
+  /** Handle a control action (recording, calibration, outputs); adaptation is handled here. */
+  onControl(action: ControlAction, fn: ControlFn): void;
+  /** Publish an event (calibration, adaptation, safety, recording) to apps. */
+  event(e: Omit<EventMessage, 'type' | 't'>): void;
   stop(): Promise<void>;
 }
 
@@ -93,6 +103,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   const rawFns: ((c: Chunk) => void)[] = [];
   let sendStatusRef: ((s: Omit<StatusMessage, 'type'>) => void) | undefined;
   let sessionRef: RunningSession | undefined;
+  let eventRef: ((e: Omit<EventMessage, 'type' | 't'>) => void) | undefined;
   const saveProfile = (d: FrameDecoder) => {
     const p = opts.saveProfile && d.profile();
     if (p) writeProfile(opts.saveProfile!, p);
@@ -109,6 +120,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     onCalibrated: (d) => {
       saveProfile(d);
       sendStatusRef?.({ state: 'running' });
+      eventRef?.({ kind: 'calibration', action: 'finished', detail: d.name });
     },
   });
   const decoder = pipeline.decoder;
@@ -128,6 +140,24 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   }
   const srv = server;
   const port = srv.port;
+  eventRef = (e) => srv.sendEvent(e);
+  // Health for the `health` topic; controls: adaptation here, the rest from whoever registers them.
+  const healthTracker = new HealthTracker((id) => pipeline.badChannels(id));
+  const controls = new Map<ControlAction, ControlFn>();
+  const adaptation = () => ({ frozen: pipeline.adapt.state.frozen, feedback: pipeline.adapt.state.received, heads: pipeline.adapt.state.heads.length });
+  srv.setControl(async (m, role) => {
+    const a = m.action;
+    if (a === 'adaptation.freeze' || a === 'adaptation.unfreeze' || a === 'adaptation.reset') {
+      if (a === 'adaptation.reset') pipeline.adapt.reset();
+      else pipeline.adapt.freeze(a === 'adaptation.freeze');
+      srv.sendEvent({ kind: 'adaptation', action: a === 'adaptation.reset' ? 'reset' : a === 'adaptation.freeze' ? 'frozen' : 'unfrozen', by: role });
+      sendStatus(state);
+      return;
+    }
+    const fn = controls.get(a);
+    if (!fn) throw new Error('not configured in this session');
+    await fn();
+  });
   // The last state sent, so warnings can be attached to it and re-sent.
   let state: Omit<StatusMessage, 'type' | 'warnings' | 'staleFrames'> = { state: 'waiting-for-streams' };
   const warnings = new Map<string, string>();
@@ -135,7 +165,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   const sendStatus = (s: Omit<StatusMessage, 'type'>) => {
     state = s;
     srv.sendStatus({
-      ...statusExtra, ...s,
+      ...statusExtra, ...s, adaptation: adaptation(),
       ...(warnings.size ? { warnings: [...warnings.values()] } : {}),
       ...(pipeline.staleFrames ? { staleFrames: pipeline.staleFrames } : {}),
     });
@@ -150,6 +180,7 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
   let emitted = 0;
   pipeline.onIntent((i) => {
     srv.sendIntent(i);
+    healthTracker.intent(i);
     emitted++;
     if (i.tEmit - lastReport > 5) {
       lastReport = i.tEmit;
@@ -195,9 +226,12 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
     lastStale = stale;
   }, (opts.healthEvery ?? 10) * 1000);
   health.unref();
+  const healthTopic = setInterval(() => srv.sendHealth(healthTracker.snapshot(localClock(), state.state)), (opts.healthTopicEvery ?? 1) * 1000);
+  healthTopic.unref();
   const sub: Subscription = merge(signal$, ...markers$).subscribe({
     next: (c) => {
       for (const fn of rawFns) fn(c);
+      healthTracker.chunk(c);
       let k = c;
       if (c.kind === 'stream') {
         const meta = opts.mapStream ? opts.mapStream(c.meta) : c.meta;
@@ -209,7 +243,9 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
         const meta = mapped.get(c.stream);
         if (meta && meta.channels.length === c.channels.length) k = { ...c, channels: meta.channels };
       }
-      pipeline.push(k);
+      const out = pipeline.push(k);
+      // The `signal` topic plots what the decoder sees: after the clock and dsp stages.
+      for (const o of out.chunks) if (o.kind === 'signal') srv.signal.push(o.stream, o.channels.map((ch, j) => ch.label || `ch${j + 1}`), o.srate, o.data, o.timestamps);
       afterPush();
     },
     error: (e) => log.error({ err: (e as Error).message }, 'acquisition failed'),
@@ -230,9 +266,13 @@ export async function runSession(opts: RunOptions = {}): Promise<RunningSession>
       if (extra) statusExtra = { ...statusExtra, ...extra };
       if (had !== text || extra) sendStatus(state);
     },
+    onControl: (action, fn) => void controls.set(action, fn),
+    event: (e) => srv.sendEvent(e),
     async stop() {
       clearInterval(tick);
       clearInterval(health);
+      clearInterval(healthTopic);
+      srv.setControl(undefined);
       sub.unsubscribe();
       await pipeline.settled();
       sendStatus({ state: 'stopped' });

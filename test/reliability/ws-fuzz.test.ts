@@ -22,6 +22,29 @@ const BATCH = 500;
 
 type Frame = { data: Buffer | string; binary: boolean };
 
+const FIELDS = ['type', 'seq', 'reward', 'label', 't', 'topics', 'rate', 'channels', 'stream', 'action', 'id', '__proto__', 'x'];
+const TOPIC_NAMES = ['intents', 'status', 'signal', 'features', 'health', 'event', 'nope', ''];
+const ACTIONS = ['record.start', 'record.stop', 'calibration.start', 'adaptation.freeze', 'adaptation.unfreeze', 'adaptation.reset', 'outputs.arm', 'outputs.disarm', 'launch'];
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+/** Either a valid value or a random one of any kind. */
+const maybe = (r: () => number, valid: () => unknown): unknown => (r() < 0.7 ? valid() : value(r, 2));
+
+/** A v1.1 message (subscribe, unsubscribe, control), mostly well-formed, sometimes with a bad field. */
+function v11(r: () => number): unknown {
+  const k = r();
+  const topics = () => Array.from({ length: Math.floor(r() * 4) }, () => pick(r, TOPIC_NAMES));
+  if (k < 0.4) {
+    return {
+      type: 'subscribe', topics: maybe(r, topics),
+      ...(r() < 0.5 ? { rate: maybe(r, () => r() * 80 - 5) } : {}),
+      ...(r() < 0.3 ? { channels: maybe(r, () => Array.from({ length: Math.floor(r() * 80) }, () => Math.floor(r() * 5000) - 10)) } : {}),
+      ...(r() < 0.2 ? { stream: maybe(r, () => 'x'.repeat(Math.floor(r() * 300))) } : {}),
+    };
+  }
+  if (k < 0.6) return { type: 'unsubscribe', topics: maybe(r, topics) };
+  return { type: 'control', action: maybe(r, () => pick(r, ACTIONS)), ...(r() < 0.5 ? { id: maybe(r, () => 'c' + Math.floor(r() * 1e6)) } : {}) };
+}
+
 /** A random JSON/msgpack value of every kind, nested up to `depth`. */
 function value(r: () => number, depth: number): unknown {
   const k = Math.floor(r() * (depth > 0 ? 12 : 9));
@@ -34,11 +57,11 @@ function value(r: () => number, depth: number): unknown {
     case 5: return r() < 0.5;
     case 6: return null;
     case 7: return Buffer.from(Array.from({ length: Math.floor(r() * 32) }, () => Math.floor(r() * 256)));
-    case 8: return ['ping', 'feedback', 'hello', 'intent', '__proto__', 'constructor', ''][Math.floor(r() * 7)];
+    case 8: return ['ping', 'feedback', 'subscribe', 'unsubscribe', 'control', 'hello', 'intent', 'gap', '__proto__', 'constructor', ''][Math.floor(r() * 11)];
     case 9: return Array.from({ length: Math.floor(r() * 4) }, () => value(r, depth - 1));
     default: {
       const o: Record<string, unknown> = {};
-      for (let i = 0; i < Math.floor(r() * 4); i++) o[['type', 'seq', 'reward', 'label', 't', '__proto__', 'x'][Math.floor(r() * 7)]!] = value(r, depth - 1);
+      for (let i = 0; i < Math.floor(r() * 4); i++) o[FIELDS[Math.floor(r() * FIELDS.length)]!] = value(r, depth - 1);
       return o;
     }
   }
@@ -57,11 +80,12 @@ function message(r: () => number, f: 'json' | 'msgpack', maxSeq: number): Frame 
   if (kind < 0.1) m = { type: 'ping', t: r() * 1e6 };
   else if (kind < 0.2) m = { type: 'feedback', seq: Math.floor(r() * (maxSeq + 20)) - 5, ...(r() < 0.5 ? { reward: r() * 4 - 2 } : { label: r() < 0.5 ? 'left' : value(r, 1) }) };
   else if (kind < 0.3) m = nested(Math.floor(r() * 14)); // around the depth limit (8) and beyond
-  else if (kind < 0.38) {
+  else if (kind < 0.45) m = v11(r);
+  else if (kind < 0.53) {
     // Raw bytes: invalid msgpack, invalid UTF-8 text, binary frames on the JSON protocol.
     const b = Buffer.from(Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256)));
     return { data: b, binary: r() < 0.5 };
-  } else if (kind < 0.42) {
+  } else if (kind < 0.57) {
     const s = '{"type":"ping","t":' + '['.repeat(Math.floor(r() * 2000)); // deep and unterminated text
     return { data: s.slice(0, MAX_MESSAGE_BYTES), binary: false };
   } else m = value(r, 6);
@@ -77,8 +101,8 @@ function message(r: () => number, f: 'json' | 'msgpack', maxSeq: number): Frame 
   return { data: typeof data === 'string' && binary ? Buffer.from(data) : data, binary };
 }
 
-function open(port: number, f: 'json' | 'msgpack'): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`, [`neurox.v1.${f}`]);
+function open(port: number, f: 'json' | 'msgpack', token?: string): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${token ? `?token=${token}` : ''}`, [`neurox.v1.${f}`]);
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -94,7 +118,8 @@ async function fuzzConnection(ws: WebSocket, f: 'json' | 'msgpack', r: () => num
   let wake: (() => void) | undefined;
   ws.on('message', (d: Buffer, isBinary) => {
     const m = decodeReply(d, isBinary);
-    if (m.type === 'intent' || m.type === 'status' || m.type === 'hello') return;
+    // Topic messages (the fuzz subscribes to them now and then) are not replies.
+    if (['intent', 'status', 'hello', 'signal', 'features', 'health', 'event', 'gap'].includes(m.type)) return;
     counts[m.type === 'error' ? `error:${m.code}` : m.type] = (counts[`${m.type === 'error' ? `error:${m.code}` : m.type}`] ?? 0) + 1;
     replies++;
     wake?.();
@@ -161,14 +186,17 @@ test('hostile messages: the runtime stays up, every message is answered, intents
     }
 
     // 100,000 generated messages, half per subprotocol, on four connections at once.
-    const conns = await Promise.all((['msgpack', 'json', 'msgpack', 'json'] as const).map(async (f, k) => ({ f, ws: await open(rt.port, f), r: mulberry32(1000 + k) })));
+    // One connection holds the clinician token the runtime made at start (controls are accepted there).
+    const clinician = /clinician:(\S+)/.exec(rt.stdout())?.[1];
+    assert.ok(clinician, 'the runtime printed a clinician token');
+    const conns = await Promise.all((['msgpack', 'json', 'msgpack', 'json'] as const).map(async (f, k) => ({ f, ws: await open(rt.port, f, k === 3 ? clinician : undefined), r: mulberry32(1000 + k) })));
     const before = intents.length;
     const counts = await Promise.all(conns.map((c) => fuzzConnection(c.ws, c.f, c.r, TOTAL / conns.length, maxSeq)));
     const total: Record<string, number> = {};
     for (const c of counts) for (const [k, v] of Object.entries(c)) total[k] = (total[k] ?? 0) + v;
     t.diagnostic(`replies: ${JSON.stringify(total)}`);
     assert.equal(Object.values(total).reduce((a, b) => a + b, 0), TOTAL);
-    for (const k of ['pong', 'ack', 'error:bad-message', 'error:bad-field', 'error:unknown-type', 'error:too-deep', 'error:bad-encoding']) assert.ok((total[k] ?? 0) > 0, `some ${k}`);
+    for (const k of ['pong', 'ack', 'error:bad-message', 'error:bad-field', 'error:unknown-type', 'error:too-deep', 'error:bad-encoding', 'error:unauthorized', 'error:unavailable']) assert.ok((total[k] ?? 0) > 0, `some ${k}`);
     for (const c of conns) c.ws.close();
 
     // The normal client saw every intent, in order, while the fuzz ran.
