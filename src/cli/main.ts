@@ -95,6 +95,10 @@ export async function main(argv: string[]): Promise<number> {
   const c = COMMANDS[cmd];
   // An error nobody caught closes what is open and exits non-zero with the reason.
   installFatalHandlers();
+  // A reader of our stdout that goes away (`neurox start | head`) must not stop the runtime.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   if (!c) {
     process.stderr.write(`neurox: unknown command "${cmd}"\n\n${help()}`);
     return 2;
