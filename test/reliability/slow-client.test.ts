@@ -17,7 +17,7 @@ import { startRuntime } from '../helpers/runtime.ts';
 const SECONDS = Number(process.env.NEUROX_SLOW_CLIENT_SECONDS ?? 60);
 const BASELINE_S = 15;
 /** Bounds stated in docs/benchmarks.md. */
-const RSS_GROWTH_MB = 40;
+const RSS_GROWTH_MB = 64;
 const LOG_GROWTH_BYTES = 64 * 1024;
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
