@@ -1,6 +1,8 @@
 /**
  * FROZEN reference: the DIVER-S frame featurizer as it was before the tokenize
- * stage was rewritten for speed (formerly src/model/features.ts). Do not edit:
+ * stage was rewritten for speed (formerly src/model/features.ts): its FFT, rings
+ * and featurizer loop; the unchanged constants and position codes are imported.
+ * Do not edit:
  * it is the oracle for the equality test (test/tokenize/equality.test.ts) and
  * the baseline of bench/tokenize.ts. It lives under bench/ because bench/ may
  * not import from test/, while tests may import it from here.
@@ -24,141 +26,12 @@
  *    pseudo-coordinates along a line, so neighbours stay neighbours).
  */
 import type { ChannelInfo } from '../../src/types.ts';
-import { mulberry32 } from '../../src/dsp/chunk.ts';
-
-export const PATCH_LEN = 16;
-/**
- * Band edges in Hz. The last band runs to Nyquist. Below 30 Hz the bands are
- * 2–5 Hz wide so SSVEP stimulation rates (8.57 / 10 / 12 / 15 Hz) and mu/beta
- * land in different bands.
- */
-export const BANDS_HZ: ReadonlyArray<readonly [number, number]> = [
-  [1, 3], [3, 5], [5, 7], [7, 9], [9, 11], [11, 13], [13, 16], [16, 20], [20, 25], [25, 30],
-  [30, 45], [45, 70], [70, 110], [110, 170], [170, 250], [250, 500], [500, Infinity],
-];
-/** Bands whose upper edge is ≤ this use the long (decimated) window, the rest the short one. */
-export const LONG_BAND_MAX_HZ = 30;
-/** Position code length: 32 coarse dims (coordinates, type, Fourier, label hash) + FINE_POS random Fourier dims. */
-export const POS_DIM = 48;
-/**
- * Fine position code, for intracranial contacts (SEEG, ECoG) only: random
- * Fourier features cos(ω·p + φ) of the normalised coordinates, half with
- * ‖ω‖ on the scale of 8 and half of 32 rad per unit (a unit is 10 cm on the
- * head). The coarse Fourier terms (1–4 cycles per unit) cannot tell SEEG
- * contacts 3.5 mm apart, so a linear read-out could not weight one contact
- * against its neighbour; with these it can (linear probe of SEEG word
- * identity on the channel-mean pos ⊗ high-gamma summary: 0.135 → 0.19–0.24,
- * chance 0.10). Scalp sensors (EEG, MEG) are centimetres apart, where these
- * frequencies only alias into per-electrode noise, so their fine dims are 0.
- */
-export const FINE_POS = 16;
-const FINE_OMEGA: ReadonlyArray<readonly [number, number, number, number]> = (() => {
-  const r = mulberry32(0x5eed);
-  const g = () => Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
-  return Array.from({ length: FINE_POS }, (_, i) => {
-    const s = i < FINE_POS / 2 ? 8 : 32;
-    return [s * g(), s * g(), s * g(), 2 * Math.PI * r()] as const;
-  });
-})();
-/** Long context (frames) for the low bands and the patch baseline: 12 × 80 ms = 0.96 s. */
-export const CONTEXT_FRAMES = 12;
-/** Short context (frames) for the bands above 30 Hz: 2 × 80 ms = 160 ms at the full rate. */
-export const SHORT_FRAMES = 2;
-/**
- * Band powers are given relative to a slow per-channel baseline: an
- * exponential moving average of the (centred) log power with this time
- * constant in frames (30 s at 80 ms; a running mean while fewer frames were
- * seen). This is the ERD/ERS convention (change against a reference period)
- * and removes the recording-to-recording offsets that otherwise dominate.
- */
-export const BASELINE_FRAMES = 375;
-/** The long window is box-decimated to at least this rate (Hz) before its FFT. */
-export const LONG_MIN_RATE = 128;
-export const FEAT_DIM = PATCH_LEN + BANDS_HZ.length;
-
-const TYPES = ['EEG', 'SEEG', 'ECOG', 'MEG'];
-
-function hash32(s: string, seed: number): number {
-  let h = (2166136261 ^ seed) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 16777619) >>> 0;
-  }
-  h ^= h >>> 15;
-  h = Math.imul(h, 2246822507) >>> 0;
-  h ^= h >>> 13;
-  return h >>> 0;
-}
-/** Deterministic value in [-1, 1) from a string. */
-function hashUnit(s: string, seed: number): number {
-  return hash32(s, seed) / 2147483648 - 1;
-}
-
-/**
- * Coordinates scaled so a head spans about [-1, 1]: metres (head radius
- * ≈ 0.09) are divided by 0.1, millimetres by 100, and unit-sphere montages
- * (median radius between 0.3 and 3) are kept as they are.
- */
-function normaliseCoords(channels: ChannelInfo[]): ([number, number, number] | null)[] {
-  const mags: number[] = [];
-  for (const c of channels) if (c.pos) mags.push(Math.hypot(c.pos[0], c.pos[1], c.pos[2]));
-  mags.sort((a, b) => a - b);
-  const med = mags.length ? mags[mags.length >> 1] : 0;
-  const k = med <= 0.3 ? 10 : med <= 3 ? 1 : 0.01;
-  return channels.map((c) => (c.pos ? [c.pos[0] * k, c.pos[1] * k, c.pos[2] * k] : null));
-}
-
-/**
- * Per-channel position codes [C, POS_DIM], row-major. Depends only on each
- * channel's own identity (label, type, position, shaft/contact), never on its
- * index, so permuting channels permutes the rows.
- */
-export function positionCodes(channels: ChannelInfo[]): Float32Array {
-  const C = channels.length;
-  const out = new Float32Array(C * POS_DIM);
-  const coords = normaliseCoords(channels);
-  for (let c = 0; c < C; c++) {
-    const ch = channels[c];
-    const o = c * POS_DIM;
-    let xyz = coords[c];
-    let has = xyz ? 1 : 0;
-    if (!xyz && ch.shaft !== undefined) {
-      // montage-free line per shaft: entry point on a sphere, contacts ~3.5 mm apart toward the centre
-      const u = [hashUnit(ch.shaft, 1), hashUnit(ch.shaft, 2), hashUnit(ch.shaft, 3)];
-      const n = Math.hypot(u[0], u[1], u[2]) || 1;
-      const k = ch.contact ?? 1;
-      const r = Math.max(0.1, 0.8 - 0.035 * (k - 1));
-      xyz = [(u[0] / n) * r, (u[1] / n) * r, (u[2] / n) * r];
-      has = 0.5;
-    }
-    if (xyz) {
-      out[o] = xyz[0];
-      out[o + 1] = xyz[1];
-      out[o + 2] = xyz[2];
-    }
-    out[o + 3] = has;
-    const ti = TYPES.indexOf((ch.type ?? '').toUpperCase());
-    out[o + 4 + (ti < 0 ? 4 : ti)] = 1;
-    if (xyz) {
-      let j = o + 9;
-      for (const f of [1, 2, 4]) {
-        for (let d = 0; d < 3; d++) {
-          out[j++] = Math.sin(Math.PI * f * xyz[d]);
-          out[j++] = Math.cos(Math.PI * f * xyz[d]);
-        }
-      }
-    }
-    if (has < 1) {
-      const key = ch.shaft !== undefined ? `${ch.shaft}` : ch.label;
-      for (let d = 0; d < 5; d++) out[o + 27 + d] = hashUnit(key.toUpperCase(), 10 + d);
-    }
-    if (xyz && (TYPES[ti] === 'SEEG' || TYPES[ti] === 'ECOG')) for (let j = 0; j < FINE_POS; j++) {
-      const [a, b, c2, ph] = FINE_OMEGA[j];
-      out[o + 32 + j] = Math.cos(a * xyz[0] + b * xyz[1] + c2 * xyz[2] + ph);
-    }
-  }
-  return out;
-}
+// The constants and position codes did not change in the rewrite; they are shared
+// with the tokenize stage so this file freezes only what was rewritten (FFT, rings).
+import {
+  BANDS_HZ, BASELINE_FRAMES, CONTEXT_FRAMES, FEAT_DIM, LONG_BAND_MAX_HZ, LONG_MIN_RATE, PATCH_LEN, POS_DIM, SHORT_FRAMES, positionCodes,
+  type ModelInputs,
+} from '../../src/tokenize/diver-features.ts';
 
 // ---------------------------------------------------------------- FFT
 
@@ -215,15 +88,6 @@ export function fft(re: Float64Array, im: Float64Array): void {
 
 // ---------------------------------------------------------------- featurizer
 
-export interface ModelInputs {
-  /** [C, FEAT_DIM] row-major. */
-  x: Float32Array;
-  /** [C, POS_DIM] row-major. */
-  posCode: Float32Array;
-  nChannels: number;
-  featDim: number;
-  posDim: number;
-}
 
 /** Twiddles e^{-2πik/n}, k < n/2, for the real-input FFT. */
 const realTwiddles = new Map<number, { c: Float64Array; s: Float64Array }>();
