@@ -7,12 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { localClock } from '../../adapters/lsl/index.ts';
 import { NeuroxClient } from '../../adapters/ws/client.ts';
 import { startRuntime } from '../helpers/runtime.ts';
+import { deafClient } from '../helpers/deaf-client.ts';
 
 const SECONDS = Number(process.env.NEUROX_SLOW_CLIENT_SECONDS ?? 60);
 const BASELINE_S = 15;
@@ -22,18 +23,6 @@ const LOG_GROWTH_BYTES = 64 * 1024;
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
-
-/** Handshake, then never read. */
-function deaf(port: number, onOpen: (s: Socket) => void): Socket {
-  const s = connect(port, '127.0.0.1', () =>
-    s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: neurox.v1.msgpack\r\n\r\n`));
-  s.once('data', () => {
-    s.pause();
-    onOpen(s);
-  });
-  s.on('error', () => undefined);
-  return s;
-}
 
 /** A masked client frame (binary) carrying `payload`. */
 function frame(payload: Buffer): Buffer {
@@ -66,15 +55,17 @@ test(`slow, hostile clients for ${SECONDS} s: bounded RSS and log, normal latenc
     const bigTimer = setInterval(() => {
       while (open.length > 2) open.shift()!.destroy();
       reconnects++;
-      open.push(deaf(rt.port, (s) => {
+      const c = deafClient(rt.port, 'neurox.v1.msgpack');
+      open.push(c.socket);
+      c.opened.then((s) => {
         s.write(mb);
         sent++;
-      }));
+      }, () => undefined);
     }, 200);
     // Attacker 2: valid pings at 90/s, never reading the pongs.
     const ping = frame(Buffer.from([0x82, 0xa4, 0x74, 0x79, 0x70, 0x65, 0xa4, 0x70, 0x69, 0x6e, 0x67, 0xa1, 0x74, 0x01]));
     let pinger: Socket | undefined;
-    deaf(rt.port, (s) => (pinger = s));
+    void deafClient(rt.port, 'neurox.v1.msgpack').opened.then((s) => (pinger = s), () => undefined);
     const pingTimer = setInterval(() => {
       for (let i = 0; i < 9; i++) if (pinger && !pinger.destroyed) pinger.write(ping);
     }, 100);

@@ -6,29 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { IntentServer } from '../../adapters/ws/server.ts';
+import { deafClient } from '../helpers/deaf-client.ts';
 import { NeuroxClient } from '../../adapters/ws/client.ts';
 
 const hello = () => ({ server: 'test', model: { name: 'm', labels: ['a'], backend: 'js' }, streams: [] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A WebSocket client that completes the handshake, then never reads again. */
-function deafClient(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: neurox.v1.json\r\n\r\n`);
-    });
-    s.once('data', (d) => {
-      if (!String(d).startsWith('HTTP/1.1 101')) return reject(new Error(String(d)));
-      s.pause(); // from here on nothing is read: the kernel buffers fill, then the server's
-      resolve(s);
-    });
-    s.on('error', () => undefined);
-  });
-}
 
 test('a client that stops reading is disconnected; the server does not buffer for it without bound', { timeout: 60000 }, async () => {
   const srv = new IntentServer({ port: 0, hello, limits: { softBufferBytes: 64 * 1024, hardBufferBytes: 1024 * 1024, slowSeconds: 2 } });
@@ -37,7 +22,7 @@ test('a client that stops reading is disconnected; the server does not buffer fo
     const normal = await NeuroxClient.connect(`ws://127.0.0.1:${port}`, { format: 'json' });
     let got = 0;
     normal.on('message', (m) => m.type === 'status' && got++);
-    const deaf = await deafClient(port);
+    const deaf = await deafClient(port).opened;
     const deafClosed = new Promise<void>((r) => deaf.once('close', () => r()));
     const detail = 'x'.repeat(8 * 1024);
     let sent = 0;
