@@ -30,7 +30,7 @@ const HELP = () => `neurox run [options]
   --markers-type TYPE    marker stream type (default Markers); --no-markers to ignore
   --port N               WebSocket port (default 8765; 0 = any free port)
   --host ADDR            bind address (default 127.0.0.1); beyond loopback every client
-                         needs a token (--token, or one is made and written to .neurox/token)
+                         needs a token (--token, or role tokens are made and written to .neurox/tokens)
   --token [ROLE:]T       client token with its role: observer, operator (default) or
                          clinician (repeatable); --token-file FILE reads one per line.
                          Without any, an operator and a clinician token are made at
@@ -169,14 +169,6 @@ function makeRoleTokens(): RoleToken[] {
   return made;
 }
 
-/** A token for a server bound beyond loopback when none was given: printed once, kept in a file only the user can read. */
-function makeToken(): string {
-  const t = randomBytes(24).toString('base64url');
-  mkdirSync('.neurox', { recursive: true, mode: 0o700 });
-  writeFileSync('.neurox/token', t + '\n', { mode: 0o600 });
-  return t;
-}
-
 export interface StartHooks {
   /** Runs once the options are valid and the port is bound, before any decoder is loaded (start: spawn the simulator). */
   afterBind?: (port: number) => void | Promise<void>;
@@ -185,13 +177,8 @@ export interface StartHooks {
 /** Build and start a session from parsed `run` options (recording it unless `no-record`). */
 export async function startFromOptions(v: RunValues, hooks: StartHooks = {}): Promise<RunningSession & { recording?: string }> {
   const p = plan(v);
-  if (!isLoopbackHost(p.host)) {
-    log.warn({ host: p.host }, 'listening beyond loopback: every client must present a token');
-    if (p.tokens.length === 0) {
-      p.tokens.push(makeToken());
-      process.stdout.write(`neurox: listening on ${p.host}; client token (also in .neurox/token): ${p.tokens[0]}\n`);
-    }
-  }
+  // Beyond loopback every client needs a token; without configured ones, the role tokens below are made.
+  if (!isLoopbackHost(p.host)) log.warn({ host: p.host }, 'listening beyond loopback: every client must present a token');
   const tokens: RoleToken[] = p.tokens.map(parseToken);
   if (tokens.length === 0) {
     tokens.push(...makeRoleTokens());
