@@ -35,6 +35,24 @@ export interface FrameDecoder {
   close(): Promise<void>;
 }
 
+/** Feed one frame to a collector; adds its features when it lies in a labelled trial. */
+export function collectFrame(dec: BaselineDecoder, col: CalibrationCollector, f: Frame): void {
+  const label = col.observe(f);
+  if (label === undefined) return;
+  const x = dec.features(f);
+  if (x) col.add(x, label);
+}
+
+/** Fit the decoder from what a collector gathered; throws naming what is missing. */
+export function fitFromCollector(dec: BaselineDecoder, col: CalibrationCollector, f: Frame) {
+  const s = dec.pickStream(f);
+  if (!s) throw new Error('calibration: no signal stream in the frames');
+  const counts = col.counts();
+  if (Object.keys(counts).length < 2) throw new Error(`calibration needs ≥2 classes of labelled frames, got ${JSON.stringify(counts)}`);
+  const labels = neuralChannels(s.channels).map((i) => s.channels[i]!.label);
+  return dec.calibrate(col.X, col.y, labels, s.srate);
+}
+
 /** The baseline (band power + shrinkage LDA), calibrated live from cue markers when it has no profile. */
 export class BaselineFrameDecoder implements FrameDecoder {
   readonly backend = 'js';
@@ -55,24 +73,15 @@ export class BaselineFrameDecoder implements FrameDecoder {
 
   observe(f: Frame): boolean {
     try {
-      const label = this.collector.observe(f);
-      if (label !== undefined) {
-        const x = this.inner.features(f);
-        if (x) this.collector.add(x, label);
-      }
+      collectFrame(this.inner, this.collector, f);
     } catch (e) {
       if (this.errors++ % 100 === 0) log.error({ err: (e as Error).message }, 'calibration frame could not be used');
       return false;
     }
     if (!this.collector.ended) return false;
     try {
-      const s = this.inner.pickStream(f);
-      if (!s) throw new Error('calibration: no signal stream in the frames');
-      const counts = this.collector.counts();
-      if (Object.keys(counts).length < 2) throw new Error(`calibration needs ≥2 classes of labelled frames, got ${JSON.stringify(counts)}`);
-      const labels = neuralChannels(s.channels).map((i) => s.channels[i]!.label);
-      const p = this.inner.calibrate(this.collector.X, this.collector.y, labels, s.srate);
-      log.info({ trainAccuracy: p.trainAccuracy, counts, shrinkage: p.lda.shrinkage }, 'decoder calibrated');
+      const p = fitFromCollector(this.inner, this.collector, f);
+      log.info({ trainAccuracy: p.trainAccuracy, counts: this.collector.counts(), shrinkage: p.lda.shrinkage }, 'decoder calibrated');
       this.onCalibrated?.(this.inner);
       return true;
     } catch (e) {
