@@ -61,7 +61,7 @@ test('dashboard: traces, intents, latency histogram; controls only with a token 
     assert.ok(hist > 500, 'histogram drawn');
     assert.ok(timeline > 500, 'timeline drawn');
     assert.ok(Number(await page.textContent('#intent-count')) >= 10, 'intent count shown');
-    assert.ok(((await page.textContent('#intents')) ?? '').match(/#\d+ (left|right) 0\.\d\d/), 'intents listed with confidence');
+    assert.ok(((await page.textContent('#intents')) ?? '').match(/#\d+ (left|right) [01]\.\d\d/), 'intents listed with confidence');
     assert.match((await page.textContent('#health tbody')) ?? '', /Hz/, 'health rows');
     assert.equal(await page.$('#ctl-outputs-arm'), null, 'no arm control without a token');
     assert.equal(await page.$('#ctl-record-start'), null, 'no record control without a token');
